@@ -1,0 +1,1 @@
+"""Filmregionerna bot: registry of Sweden's regional film centres, Swedish text handling, answers."""

@@ -1,0 +1,131 @@
+"""Rasa NLU components for Swedish (the only bot/ module besides channels/ that imports Rasa).
+
+SwedishTokenizer: spaCy's Swedish tokenizer. Uses the `sv_core_news_sm` pipeline (lemmas) when that
+package is installed, and spaCy's bundled Swedish language data (`spacy.blank("sv")`) otherwise, so the
+default install needs no model download.
+
+PlaceExtractor: emits `place` entities found by bot.places.resolve_place (kommuner, län, towns, typos,
+inflections), so place recognition follows the registry instead of what DIET memorised.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+logger = logging.getLogger(__name__)
+
+SPACY_MODEL = "sv_core_news_sm"
+
+
+def load_swedish_spacy(model_name: str = SPACY_MODEL):
+    """Returns (nlp, name): the installed Swedish model if any, else spaCy's blank Swedish pipeline."""
+    import spacy
+    import spacy.util
+
+    if model_name and spacy.util.is_package(model_name):
+        try:
+            return spacy.load(model_name, disable=["parser", "ner"]), model_name
+        except Exception as exc:  # a broken or mismatched model must not stop the bot
+            logger.warning("Could not load spaCy model %s (%s); using spacy.blank('sv')", model_name, exc)
+    return spacy.blank("sv"), "blank:sv"
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)
+class SwedishTokenizer(Tokenizer):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "intent_tokenization_flag": False,
+            "intent_split_symbol": "_",
+            "token_pattern": None,
+            "prefix_separator_symbol": None,
+            "spacy_model": SPACY_MODEL,
+        }
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        super().__init__(config)
+        self.nlp, self.spacy_source = load_swedish_spacy(self._config.get("spacy_model") or "")
+        self._use_lemmas = self.spacy_source != "blank:sv"
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SwedishTokenizer":
+        return cls(config)
+
+    @staticmethod
+    def required_packages() -> List[Text]:
+        return ["spacy"]
+
+    def tokenize(self, message: Message, attribute: Text) -> List[Token]:
+        text = message.get(attribute) or ""
+        doc = self.nlp(text) if self._use_lemmas else self.nlp.make_doc(text)
+        tokens = []
+        for t in doc:
+            if t.is_space or not t.text.strip():
+                continue
+            lemma = t.lemma_ if self._use_lemmas and t.lemma_ else t.text
+            tokens.append(Token(t.text, t.idx, lemma=lemma.lower()))
+        return self._apply_token_pattern(tokens)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
+class PlaceExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds one `place` entity per message: the place bot.places found (also ambiguous or unknown ones
+    named after a place cue, so the dialogue can ask back)."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"entity": "place"}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self.entity = config.get("entity", "place")
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "PlaceExtractor":
+        return cls(config)
+
+    def extract(self, text: Optional[str]) -> List[Dict[Text, Any]]:
+        from bot.places import resolve_place
+
+        if not text or text.startswith("/"):
+            return []
+        res = resolve_place(text)
+        if not res.matched or not res.span:
+            return []
+        start, end = res.span
+        return [
+            {
+                "entity": self.entity,
+                "start": start,
+                "end": end,
+                "value": text[start:end],
+                "confidence_entity": res.confidence,
+            }
+        ]
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            found = self.add_extractor_name(self.extract(message.get(TEXT)))
+            if found:
+                message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+        return messages

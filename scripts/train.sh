@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Trains models/current.tar.gz only when training inputs changed (content hash of config, domain,
+# data and the custom NLU components). Usage: scripts/train.sh [--force] [--out DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out=models; force=0
+while [ $# -gt 0 ]; do
+  case "$1" in --force) force=1;; --out) out=$2; shift;; *) echo "unknown option $1" >&2; exit 2;; esac; shift
+done
+hash=$(cat config.yml domain.yml data/*.yml bot/nlu_components.py requirements.lock | sha256sum | cut -c1-16)
+if [ $force = 0 ] && [ -f "$out/current.tar.gz" ] && [ "$(cat "$out/.fingerprint" 2>/dev/null)" = "$hash" ]; then
+  echo "train: model up to date ($out/current.tar.gz, inputs $hash), not retraining"
+  exit 0
+fi
+mkdir -p "$out"
+echo "train: training $out/current.tar.gz (inputs $hash)"
+start=$(date +%s)
+.venv/bin/rasa train --config config.yml --domain domain.yml --data data --out "$out" \
+  --fixed-model-name current --force --quiet
+echo "$hash" > "$out/.fingerprint"
+echo "train: done in $(( $(date +%s) - start )) s"
