@@ -1,0 +1,683 @@
+"""Place resolution: free text -> kommun / län / centre (pure Python, no Rasa).
+
+``resolve_place(text, registry=None, topic=None) -> Resolution``
+
+How it works
+- An index is built once per Registry object (rebuilt when ``get_registry()`` hands out a new object
+  after a hot reload). Keys are folded (casefold, no diacritics, hyphens as spaces): kommun names,
+  län names and short forms, "region <län>", landskap, towns and the registry's ambiguous terms.
+- Matching is longest-first over token n-grams (up to the longest key, max 4 tokens), left to right.
+  Each n-gram is tried as written, then with genitive/definite/compound endings removed
+  ("Dalarnas" -> Dalarna, "Stockholmsområdet" -> Stockholm). "Västerås" matches as written, so its
+  final s is never lost.
+- One key can name several things. Precedence: kommun > county (name/short form) > town > landskap;
+  "Stockholm" is the kommun (same centre as the län); "Stockholms län" is the län. A following
+  "kommun"/"län" token steers the choice and is included in the span. An ambiguous term from the
+  registry (Småland, Uppland, ...) without a default gives status "ambiguous" unless it is also a
+  kommun name.
+- Everyday words (PROTECTED, see below) only count as places when capitalised (not merely at the start
+  of a sentence), preceded by a place cue (i, från, nära, in, from, ...), followed by "kommun"/"län",
+  or when they are the whole message. "boden", "klippan", "salen" are definite nouns ("the shed",
+  "the rock", "the hall"), so for them a lowercase "i"/"på" cue is not enough.
+- Typos: only when nothing matched exactly, tokens of length >= 4 that are not stop/domain words are
+  compared (rapidfuzz OSA distance, transpositions count 1) against keys with the same first letter
+  and similar length; 1 edit for 4-7 letters, 2 for >= 8. Lowercase typos need a place cue or a
+  short message (<= 3 words). Ties between different centres are ignored.
+- Several places in one message: all naming the same centre -> found (the most specific one);
+  different centres -> ambiguous with one candidate per place.
+
+Confidence: exact 1.0; diacritic-free or inflected 0.95 (both: 0.9); compound ("-området") 0.9;
+everyday word accepted through a weak signal 0.85; fuzzy 0.6-0.85; unknown 0.0.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from bot.text import STOP_WORDS, Token, casefold_keep, fold, inflection_variants, tokenize
+
+KIND_RANK = {"kommun": 0, "county": 1, "town": 2, "landskap": 3}
+MAX_NGRAM = 4
+
+# Place names that are also everyday words (folded). Single-token keys that are Swedish/English stop
+# words are added automatically when the index is built (e.g. "vara"/"våra", "are" for Åre).
+PROTECTED = frozenset(
+    """
+    vara mark ale are sala boden mora berg klippan lund nora eda kil salem mala skara ange kinda
+    salen vg ed kullen ven hoglandet
+    """.split()
+)
+# Definite-form nouns: "i boden" is "in the shed"; need a capital letter, "kommun", or the whole message.
+DEFINITE_NOUNS = frozenset({"boden", "klippan", "salen", "kullen", "hoglandet"})
+
+# Tokens (folded) that announce a place.
+PLACE_CUES = frozenset(
+    """
+    i fran ifran runt utanfor nara kring till mot vid
+    in from near around outside at to
+    """.split()
+)
+# Cues strong enough to name an unknown lowercase word as the place ("jag bor i narnia").
+STRONG_CUES = frozenset({("bor", "i"), ("bor", "pa"), ("bor", "nara"), ("kommer", "fran"), ("live", "in"),
+                         ("living", "in"), ("based", "in"), ("am", "from"), ("im", "from"), ("come", "from")})
+# Words before a protected word that make it a person's name ("jag heter Nora", "my name is Mark").
+NAME_CUES = frozenset({"heter", "named", "called", "kallas", "name", "namn"})
+KOMMUN_WORDS = frozenset({"kommun", "kommuns", "kommunen", "municipality", "stad"})
+COUNTY_WORDS = frozenset({"lan", "lans", "county", "lanet"})
+_SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
+_NEXT_PUNCT = re.compile(r"^\s*(?:$|[,.!?;:)\]\"'»”])")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Result types
+
+@dataclass(frozen=True)
+class Candidate:
+    county_code: str
+    county: str
+    centre_id: Optional[str]
+    centre_name: Optional[str]
+    kommun_code: Optional[str] = None
+    kommun: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "county_code": self.county_code,
+            "county": self.county,
+            "centre_id": self.centre_id,
+            "centre_name": self.centre_name,
+            "kommun_code": self.kommun_code,
+            "kommun": self.kommun,
+        }
+
+
+@dataclass
+class Resolution:
+    input: str
+    status: str = "unknown"                     # "found" | "ambiguous" | "unknown"
+    matched: Optional[str] = None               # surface text
+    span: Optional[Tuple[int, int]] = None
+    kind: Optional[str] = None                  # "kommun" | "county" | "town" | "landskap"
+    kommun_code: Optional[str] = None
+    kommun: Optional[str] = None
+    county_code: Optional[str] = None
+    county: Optional[str] = None
+    centre_id: Optional[str] = None
+    centre_name: Optional[str] = None
+    confidence: float = 0.0
+    candidates: List[Candidate] = field(default_factory=list)
+    unit: Optional[Dict[str, str]] = None       # {"id", "name"} when a topic routes to a unit
+
+    @property
+    def found(self) -> bool:
+        return self.status == "found"
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "input": self.input,
+            "status": self.status,
+            "matched": self.matched,
+            "kind": self.kind,
+            "kommun_code": self.kommun_code,
+            "kommun": self.kommun,
+            "county_code": self.county_code,
+            "county": self.county,
+            "centre_id": self.centre_id,
+            "centre_name": self.centre_name,
+            "unit": dict(self.unit) if self.unit else None,
+            "confidence": round(float(self.confidence), 3),
+            "candidates": [c.to_json() for c in self.candidates],
+        }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Registry adapter: accepts pydantic objects or plain dicts
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if obj is None:
+        return default
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _names(values: Any) -> List[str]:
+    """Strings from a list of strings or of {name: ...} objects."""
+    out = []
+    for v in values or []:
+        if isinstance(v, str):
+            out.append(v)
+        else:
+            n = _get(v, "name")
+            if n:
+                out.append(str(n))
+    return out
+
+
+def _centre_of(registry: Any, centre_id: Optional[str]) -> Any:
+    if not centre_id:
+        return None
+    try:
+        return registry.centre(centre_id)
+    except Exception:
+        for c in _get(registry, "centres", []) or []:
+            if _get(c, "id") == centre_id:
+                return c
+    return None
+
+
+def unit_for(registry: Any, centre_id: Optional[str], topic: Optional[str]) -> Optional[Dict[str, str]]:
+    """{id, name} of the unit of a split centre handling ``topic``; None if not split or no topic."""
+    if not topic or not centre_id:
+        return None
+    centre = _centre_of(registry, centre_id)
+    units = _get(centre, "units", None) or []
+    if not units:
+        return None
+    unit = None
+    fn = getattr(registry, "unit_for", None)
+    if callable(fn):
+        try:
+            unit = fn(centre_id, topic)
+        except Exception:
+            unit = None
+    if unit is None:
+        for u in units:
+            if topic in (_get(u, "topics", None) or []):
+                unit = u
+                break
+    if unit is None:
+        return None
+    return {"id": str(_get(unit, "id")), "name": str(_get(unit, "name"))}
+
+
+# ---------------------------------------------------------------------------------------------------
+# Index
+
+@dataclass(frozen=True)
+class Target:
+    kind: str
+    county_code: str
+    kommun_code: Optional[str]
+    name: str                  # name of the kommun/town/landskap/county matched
+    accents: frozenset         # casefold_keep spellings that count as exact
+
+
+@dataclass
+class KeyInfo:
+    targets: List[Target] = field(default_factory=list)
+    ambiguous: Optional[Tuple[str, ...]] = None     # county codes, when an ambiguous term without default
+    default: Optional[str] = None                   # default county of an ambiguous term
+    term_accents: frozenset = frozenset()
+
+
+class PlaceIndex:
+    def __init__(self, registry: Any):
+        self.registry = registry
+        self.keys: Dict[str, KeyInfo] = {}
+        self.county_info: Dict[str, Tuple[str, Optional[str], Optional[str]]] = {}  # code -> (name, centre id, name)
+        self.kommun_info: Dict[str, Tuple[str, str]] = {}                            # code -> (name, county code)
+        self._build()
+        self.protected = frozenset(
+            k for k in self.keys if " " not in k and (k in PROTECTED or k in STOP_WORDS)
+        )
+        self.max_words = min(MAX_NGRAM, max((k.count(" ") + 1 for k in self.keys), default=1))
+        self.first_words = frozenset(k.split(" ", 1)[0] for k in self.keys if " " in k)
+        # Fuzzy choices bucketed by first letter: single-word keys (not protected) and multi-word keys.
+        self.fuzzy_buckets: Dict[Tuple[str, int], List[str]] = {}
+        for k in self.keys:
+            if k in self.protected or len(k.replace(" ", "")) < 4:
+                continue
+            self.fuzzy_buckets.setdefault((k[0], k.count(" ") + 1), []).append(k)
+
+    # -- building -------------------------------------------------------------------------------
+    def _add(self, surface: str, target_kind: str, county_code: str, kommun_code: Optional[str], name: str) -> None:
+        key = fold(surface)
+        if not key:
+            return
+        info = self.keys.setdefault(key, KeyInfo())
+        accents = frozenset({casefold_keep(surface)})
+        for i, t in enumerate(info.targets):
+            if (t.kind, t.county_code, t.kommun_code, t.name) == (target_kind, county_code, kommun_code, name):
+                info.targets[i] = Target(t.kind, t.county_code, t.kommun_code, t.name, t.accents | accents)
+                return
+        info.targets.append(Target(target_kind, county_code, kommun_code, name, accents))
+
+    def _build(self) -> None:
+        reg = self.registry
+        for county in _get(reg, "counties", []) or []:
+            code = str(_get(county, "code"))
+            cname = str(_get(county, "name"))
+            centre_id = _get(county, "centre") or _get(county, "centre_id")
+            if centre_id is not None and not isinstance(centre_id, str):
+                centre_id = _get(centre_id, "id")
+            centre = _centre_of(reg, centre_id)
+            self.county_info[code] = (cname, centre_id, _get(centre, "name"))
+            short = [cname] + _names(_get(county, "short_forms", []))
+            for s in short:
+                self._add(s, "county", code, None, cname)
+                self._add("region " + s, "county", code, None, cname)
+            region_body = _get(county, "region_body")
+            if region_body:
+                self._add(str(region_body), "county", code, None, cname)
+            for ls in _names(_get(county, "landskap", [])):
+                self._add(ls, "landskap", code, None, ls)
+            for k in _get(county, "kommuner", []) or []:
+                kcode, kname = str(_get(k, "code")), str(_get(k, "name"))
+                self.kommun_info[kcode] = (kname, code)
+                self._add(kname, "kommun", code, kcode, kname)
+        for town in _get(reg, "towns", []) or []:
+            tname = _get(town, "name")
+            kcode = _get(town, "kommun")
+            ccode = _get(town, "county")
+            if kcode and str(kcode) in self.kommun_info:
+                ccode = self.kommun_info[str(kcode)][1]
+            if not tname or not ccode or str(ccode) not in self.county_info:
+                continue
+            self._add(str(tname), "town", str(ccode), str(kcode) if kcode else None, str(tname))
+        for amb in _get(reg, "ambiguous", []) or []:
+            term = _get(amb, "term") or ""
+            counties = tuple(str(c) for c in (_get(amb, "counties", []) or []) if str(c) in self.county_info)
+            default = _get(amb, "default")
+            if not counties:
+                continue
+            for part in str(term).split("/"):
+                part = part.strip()
+                key = fold(part)
+                if not key:
+                    continue
+                info = self.keys.setdefault(key, KeyInfo())
+                info.term_accents = info.term_accents | {casefold_keep(part)}
+                if default and str(default) in self.county_info:
+                    info.default = str(default)
+                elif len(counties) == 1:
+                    info.default = counties[0]
+                else:
+                    info.ambiguous = counties
+
+    # -- lookups --------------------------------------------------------------------------------
+    def centre(self, county_code: str) -> Tuple[Optional[str], Optional[str]]:
+        _, cid, cname = self.county_info.get(county_code, (None, None, None))
+        return cid, cname
+
+    def candidate(self, county_code: str, kommun_code: Optional[str] = None) -> Candidate:
+        cname, cid, centre_name = self.county_info[county_code]
+        kname = self.kommun_info[kommun_code][0] if kommun_code in self.kommun_info else None
+        return Candidate(county_code, cname, cid, centre_name, kommun_code if kname else None, kname)
+
+
+_CACHE_LOCK = threading.Lock()
+_CACHE: Dict[int, Tuple[Any, PlaceIndex]] = {}
+
+
+def get_index(registry: Any) -> PlaceIndex:
+    """The index for this Registry object (built once; a reloaded registry is a new object)."""
+    hit = _CACHE.get(id(registry))
+    if hit is not None and hit[0] is registry:
+        return hit[1]
+    with _CACHE_LOCK:
+        hit = _CACHE.get(id(registry))
+        if hit is not None and hit[0] is registry:
+            return hit[1]
+        index = PlaceIndex(registry)
+        if len(_CACHE) >= 4:
+            _CACHE.clear()
+        _CACHE[id(registry)] = (registry, index)
+        return index
+
+
+# ---------------------------------------------------------------------------------------------------
+# Matching
+
+@dataclass
+class _Match:
+    start_tok: int
+    end_tok: int              # exclusive, including a trailing "kommun"/"län"
+    start: int
+    end: int
+    key: str
+    info: KeyInfo
+    confidence: float
+    prefer: Optional[str]     # "kommun" | "county" | None
+    targets: List[Target] = field(default_factory=list)   # chosen (1 = definite, >1 = ambiguous)
+    ambiguous_counties: Tuple[str, ...] = ()
+    kind: Optional[str] = None
+
+
+def _is_sentence_initial(text: str, start: int) -> bool:
+    before = text[:start]
+    return not before.strip() or bool(_SENTENCE_END.search(before))
+
+
+def _protected_ok(key: str, toks: Sequence[Token], i: int, j: int, text: str, all_caps: bool,
+                  followed_by_word: bool) -> Tuple[bool, float]:
+    """May a protected (everyday-word) name at tokens[i:j] count as a place? Returns (ok, confidence)."""
+    if followed_by_word:
+        return True, 1.0
+    if i == 0 and j == len(toks):
+        return True, 0.9                      # the whole message ("mora" as a reply)
+    prev = [t.norm for t in toks[max(0, i - 2):i]]
+    if any(p in NAME_CUES for p in prev):
+        return False, 0.0
+    tok = toks[i]
+    if tok.is_capitalised and not all_caps:
+        if not _is_sentence_initial(text, tok.start):
+            return True, 1.0
+        if _NEXT_PUNCT.match(text[toks[j - 1].end:]):
+            return True, 0.9                  # "Mora, hur söker jag?"
+        return False, 0.0
+    if key in DEFINITE_NOUNS:
+        return False, 0.0
+    if prev and prev[-1] in PLACE_CUES:
+        return True, 0.85
+    return False, 0.0
+
+
+def _choose(index: PlaceIndex, m: _Match, surface_lower: str) -> None:
+    info = m.info
+    kommun_targets = [t for t in info.targets if t.kind == "kommun"]
+    if info.ambiguous and not kommun_targets and m.prefer != "county":
+        m.ambiguous_counties = info.ambiguous
+        m.kind = "landskap"
+        return
+    if info.default and not kommun_targets:
+        county_t = [t for t in info.targets if t.kind == "county" and t.county_code == info.default]
+        if county_t:
+            m.targets, m.kind = county_t[:1], "county"
+        else:
+            name = index.county_info[info.default][0]
+            m.targets = [Target("landskap", info.default, None, name, frozenset())]
+            m.kind = "landskap"
+        return
+    targets = list(info.targets)
+    if not targets and info.ambiguous:   # "Smålands län" etc.: fall back to the ambiguous list
+        m.ambiguous_counties = info.ambiguous
+        m.kind = "landskap"
+        return
+
+    def rank(t: Target) -> Tuple[int, int, int]:
+        pref = 0 if (m.prefer and (t.kind == m.prefer or (m.prefer == "kommun" and t.kind == "town"))) else 1
+        accent = 0 if surface_lower in t.accents else 1
+        return (pref, accent, KIND_RANK[t.kind])
+
+    targets.sort(key=rank)
+    best = rank(targets[0])
+    tops = [t for t in targets if rank(t) == best]
+    centres = {index.centre(t.county_code)[0] for t in tops}
+    if len(centres) > 1:
+        m.targets = tops
+        m.kind = tops[0].kind
+        return
+    m.targets = tops[:1]
+    m.kind = tops[0].kind
+
+
+def _exact_matches(index: PlaceIndex, text: str, toks: List[Token]) -> List[_Match]:
+    matches: List[_Match] = []
+    n = len(toks)
+    all_caps = text.upper() == text and any(c.isalpha() for c in text)
+    i = 0
+    while i < n:
+        found = None
+        max_len = index.max_words if toks[i].norm in index.first_words else 1
+        for length in range(min(max_len, n - i), 0, -1):
+            seg = toks[i:i + length]
+            phrase = " ".join(t.norm for t in seg) if length > 1 else seg[0].norm
+            info = index.keys.get(phrase)
+            conf = 1.0
+            key = phrase
+            if info is None:
+                for v in inflection_variants(phrase):
+                    info = index.keys.get(v)
+                    if info is not None:
+                        key = v
+                        plain_gen = len(v) == len(phrase) - 1
+                        conf = 0.95 if plain_gen else 0.9
+                        break
+            if info is None:
+                continue
+            found = (length, key, info, conf)
+            break
+        if not found:
+            i += 1
+            continue
+        length, key, info, conf = found
+        j = i + length
+        prefer = None
+        if j < n and toks[j].norm in KOMMUN_WORDS:
+            prefer, j = "kommun", j + 1
+        elif j < n and toks[j].norm in COUNTY_WORDS:
+            prefer, j = "county", j + 1
+        if key in index.protected:
+            ok, pconf = _protected_ok(key, toks, i, i + length, text, all_caps, prefer is not None)
+            if not ok:
+                i += length
+                continue
+            conf = min(conf, pconf)
+        surface_lower = " ".join(t.lower for t in toks[i:i + length])
+        accents = _all_accents(info)
+        exact_key = key == " ".join(t.norm for t in toks[i:i + length])
+        base = surface_lower if exact_key else _accented_base(surface_lower, key)
+        if accents and base not in accents:
+            conf = round(conf - 0.05, 3)         # typed without å/ä/ö (or with other accents)
+        m = _Match(i, j, toks[i].start, toks[j - 1].end, key, info, conf, prefer)
+        _choose(index, m, base)
+        matches.append(m)
+        i = j
+    return matches
+
+
+def _all_accents(info: KeyInfo) -> frozenset:
+    out = set(info.term_accents)
+    for t in info.targets:
+        out |= t.accents
+    return frozenset(out)
+
+
+def _accented_base(surface_lower: str, key: str) -> str:
+    """The surface cut to the key's length ("skånes" with key "skane" -> "skåne")."""
+    return surface_lower[: len(key)]
+
+
+def _fuzzy_matches(index: PlaceIndex, text: str, toks: List[Token]) -> List[_Match]:
+    n = len(toks)
+    short_message = n <= 3
+    all_caps = text.upper() == text and any(c.isalpha() for c in text)
+    out: List[_Match] = []
+    i = 0
+    while i < n:
+        tok = toks[i]
+        cued = i > 0 and toks[i - 1].norm in PLACE_CUES
+        eligible = (
+            len(tok.norm) >= 4
+            and tok.norm.isalpha()
+            and tok.norm not in STOP_WORDS
+            and tok.norm not in index.protected
+            and (short_message or cued or (tok.is_capitalised and not all_caps
+                                           and not _is_sentence_initial(text, tok.start)))
+        )
+        if not eligible:
+            i += 1
+            continue
+        best = None   # (dist, key, length)
+        for length in (2, 1):
+            if i + length > n:
+                continue
+            seg = toks[i:i + length]
+            if length == 2 and (seg[1].norm in STOP_WORDS or not seg[1].norm.isalpha()):
+                continue
+            phrase = " ".join(t.norm for t in seg)
+            choices = index.fuzzy_buckets.get((phrase[0], length))
+            if not choices:
+                continue
+            for q in [phrase] + inflection_variants(phrase)[:1]:
+                max_d = 1 if len(q) < 8 else 2
+                hits = process.extract(q, choices, scorer=OSA.distance, score_cutoff=max_d, limit=4)
+                hits = [h for h in hits if abs(len(h[0]) - len(q)) <= max_d]
+                if not hits:
+                    continue
+                d = min(h[1] for h in hits)
+                keys = [h[0] for h in hits if h[1] == d]
+                centres = set()
+                for k in keys:
+                    inf = index.keys[k]
+                    cs = {index.centre(t.county_code)[0] for t in inf.targets}
+                    if inf.ambiguous:
+                        cs |= {index.centre(c)[0] for c in inf.ambiguous}
+                    if inf.default:
+                        cs.add(index.centre(inf.default)[0])
+                    centres |= cs
+                if len(centres) != 1:
+                    continue
+                cand = (d + (0.5 if q != phrase else 0), keys[0], length)
+                if best is None or cand[0] < best[0] or (cand[0] == best[0] and length > best[2]):
+                    best = cand
+                break
+            if best is not None and best[2] == 2:
+                break
+        if best is None:
+            i += 1
+            continue
+        dist, key, length = best
+        # 1 edit: 0.8 (0.85 for long names), 2 edits: 0.7; found via an inflected form: -0.05.
+        conf = (0.85 if len(key) >= 8 else 0.8) if dist < 2 else 0.7
+        if dist != int(dist):
+            conf -= 0.05
+        if not (tok.is_capitalised or cued):
+            conf = max(0.6, conf - 0.05)
+        j = i + length
+        prefer = None
+        if j < n and toks[j].norm in KOMMUN_WORDS:
+            prefer, j = "kommun", j + 1
+        elif j < n and toks[j].norm in COUNTY_WORDS:
+            prefer, j = "county", j + 1
+        m = _Match(i, j, tok.start, toks[j - 1].end, key, index.keys[key], round(conf, 3), prefer)
+        _choose(index, m, "")
+        out.append(m)
+        i = j
+    return out
+
+
+def _unknown_place(text: str, toks: List[Token]) -> Optional[Tuple[str, Tuple[int, int]]]:
+    """A word after a place cue that is not a known place ("jag bor i Narnia")."""
+    for i in range(1, len(toks)):
+        if toks[i - 1].norm not in PLACE_CUES:
+            continue
+        tok = toks[i]
+        if tok.norm in STOP_WORDS or not tok.norm.isalpha() or len(tok.norm) < 2:
+            continue
+        strong = i >= 2 and (toks[i - 2].norm, toks[i - 1].norm) in STRONG_CUES
+        if not (tok.is_capitalised or strong):
+            continue
+        j = i + 1
+        while j < len(toks) and toks[j].is_capitalised and toks[j].norm not in STOP_WORDS:
+            j += 1
+        start, end = tok.start, toks[j - 1].end
+        return text[start:end], (start, end)
+    return None
+
+
+# ---------------------------------------------------------------------------------------------------
+# Public API
+
+def _fill_from_target(res: Resolution, index: PlaceIndex, t: Target, kind: str) -> None:
+    cname, cid, centre_name = index.county_info[t.county_code]
+    res.kind = kind
+    res.county_code, res.county = t.county_code, cname
+    res.centre_id, res.centre_name = cid, centre_name
+    if t.kommun_code and t.kommun_code in index.kommun_info:
+        res.kommun_code, res.kommun = t.kommun_code, index.kommun_info[t.kommun_code][0]
+
+
+def _candidates_of(index: PlaceIndex, m: _Match) -> List[Candidate]:
+    if m.ambiguous_counties:
+        return [index.candidate(c) for c in m.ambiguous_counties]
+    return [index.candidate(t.county_code, t.kommun_code) for t in m.targets]
+
+
+def _dedupe(cands: Iterable[Candidate]) -> List[Candidate]:
+    seen, out = set(), []
+    for c in cands:
+        k = (c.county_code, c.kommun_code)
+        if k not in seen:
+            seen.add(k)
+            out.append(c)
+    return out
+
+
+def resolve_place(text: Optional[str], registry: Any = None, topic: Optional[str] = None) -> Resolution:
+    """Find the place named in ``text`` (see module docstring)."""
+    text = "" if text is None else str(text)
+    if registry is None:
+        from bot.registry import get_registry
+        registry = get_registry()
+    index = get_index(registry)
+    res = Resolution(input=text)
+    toks = tokenize(text)
+    if not toks:
+        return res
+    matches = _exact_matches(index, text, toks)
+    if not matches:
+        matches = _fuzzy_matches(index, text, toks)
+    if not matches:
+        unk = _unknown_place(text, toks)
+        if unk:
+            res.matched, res.span = unk
+        return res
+
+    definite = [m for m in matches if len(m.targets) == 1 and not m.ambiguous_counties]
+    if definite:
+        centres = {index.centre(m.targets[0].county_code)[0] for m in definite}
+        if len(centres) == 1:
+            best = min(definite, key=lambda m: (KIND_RANK[m.kind or "landskap"], m.start))
+            t = best.targets[0]
+            _fill_from_target(res, index, t, best.kind or t.kind)
+            res.status = "found"
+            res.matched, res.span = text[best.start:best.end], (best.start, best.end)
+            res.confidence = best.confidence
+            res.unit = unit_for(registry, res.centre_id, topic)
+            return res
+        chosen = definite
+    else:
+        chosen = matches
+        # Several ambiguous terms: keep the counties they share ("Uppland, Roslagen").
+        if len(chosen) > 1:
+            sets = [set(c.county_code for c in _candidates_of(index, m)) for m in chosen]
+            common = set.intersection(*sets)
+            if common:
+                first = _candidates_of(index, chosen[0])
+                cands = [c for c in first if c.county_code in common]
+                return _ambiguous(res, index, text, chosen, cands, registry, topic)
+    cands = _dedupe(c for m in chosen for c in _candidates_of(index, m))
+    return _ambiguous(res, index, text, chosen, cands, registry, topic)
+
+
+def _ambiguous(res: Resolution, index: PlaceIndex, text: str, chosen: List[_Match], cands: List[Candidate],
+               registry: Any, topic: Optional[str]) -> Resolution:
+    start, end = chosen[0].start, chosen[-1].end
+    res.matched, res.span = text[start:end], (start, end)
+    res.confidence = min(m.confidence for m in chosen)
+    kinds = {m.kind for m in chosen}
+    res.kind = kinds.pop() if len(kinds) == 1 else None
+    centres = {c.centre_id for c in cands}
+    if len(centres) == 1 and cands:
+        # All candidates lead to one centre: no need to ask.
+        c = cands[0]
+        res.status = "found"
+        res.county_code, res.county = c.county_code, c.county
+        res.centre_id, res.centre_name = c.centre_id, c.centre_name
+        if len(cands) == 1:
+            res.kommun_code, res.kommun = c.kommun_code, c.kommun
+        else:
+            res.county_code = res.county = None if len({x.county_code for x in cands}) > 1 else c.county_code
+            res.county = None if res.county_code is None else c.county
+        res.unit = unit_for(registry, res.centre_id, topic)
+        return res
+    res.status = "ambiguous"
+    res.candidates = cands
+    return res
