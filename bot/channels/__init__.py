@@ -1,0 +1,1 @@
+"""Channel glue for Rasa (this package may import Rasa)."""
