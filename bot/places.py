@@ -69,6 +69,7 @@ STRONG_CUES = frozenset({("bor", "i"), ("bor", "pa"), ("bor", "nara"), ("kommer"
 NAME_CUES = frozenset({"heter", "named", "called", "kallas", "name", "namn"})
 KOMMUN_WORDS = frozenset({"kommun", "kommuns", "kommunen", "municipality", "stad"})
 COUNTY_WORDS = frozenset({"lan", "lans", "county", "lanet"})
+WEAK = -1.0
 _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
 _NEXT_PUNCT = re.compile(r"^\s*(?:$|[,.!?;:)\]\"'»”])")
 
@@ -311,6 +312,43 @@ class PlaceIndex:
         return Candidate(county_code, cname, cid, centre_name, kommun_code if kname else None, kname)
 
 
+def default_registry() -> Any:
+    """``bot.registry.get_registry()``; falls back to the raw YAML (plain dicts) if that module is absent."""
+    try:
+        from bot.registry import get_registry
+    except ImportError:
+        return _raw_registry(None)
+    return get_registry()
+
+
+_RAW: Dict[str, Tuple[float, Any]] = {}
+
+
+def _raw_registry(path: Optional[str]) -> Any:
+    import os
+
+    import yaml
+
+    from bot.paths import ROOT
+
+    p = str(path or ROOT / "registry" / "registry.yaml")
+    mtime = os.stat(p).st_mtime
+    hit = _RAW.get(p)
+    if hit is None or hit[0] != mtime:
+        with open(p, encoding="utf-8") as fh:
+            _RAW[p] = (mtime, yaml.safe_load(fh))
+    return _RAW[p][1]
+
+
+def load_registry_any(path: Optional[str] = None) -> Any:
+    """``bot.registry.load_registry(path)``, or the raw YAML if that module is absent."""
+    try:
+        from bot.registry import load_registry
+    except ImportError:
+        return _raw_registry(path)
+    return load_registry(path) if path else default_registry()
+
+
 _CACHE_LOCK = threading.Lock()
 _CACHE: Dict[int, Tuple[Any, PlaceIndex]] = {}
 
@@ -347,6 +385,7 @@ class _Match:
     targets: List[Target] = field(default_factory=list)   # chosen (1 = definite, >1 = ambiguous)
     ambiguous_counties: Tuple[str, ...] = ()
     kind: Optional[str] = None
+    weak: bool = False        # everyday word at a sentence start: counts only if another place agrees
 
 
 def _is_sentence_initial(text: str, start: int) -> bool:
@@ -359,8 +398,8 @@ def _protected_ok(key: str, toks: Sequence[Token], i: int, j: int, text: str, al
     """May a protected (everyday-word) name at tokens[i:j] count as a place? Returns (ok, confidence)."""
     if followed_by_word:
         return True, 1.0
-    if i == 0 and j == len(toks):
-        return True, 0.9                      # the whole message ("mora" as a reply)
+    if i == 0 and j == len(toks):            # the whole message ("mora" as a reply)
+        return True, (1.0 if toks[i].is_capitalised else 0.9)
     prev = [t.norm for t in toks[max(0, i - 2):i]]
     if any(p in NAME_CUES for p in prev):
         return False, 0.0
@@ -370,7 +409,7 @@ def _protected_ok(key: str, toks: Sequence[Token], i: int, j: int, text: str, al
             return True, 1.0
         if _NEXT_PUNCT.match(text[toks[j - 1].end:]):
             return True, 0.9                  # "Mora, hur söker jag?"
-        return False, 0.0
+        return False, WEAK                    # "Mora i Dalarna": kept only if another place agrees
     if key in DEFINITE_NOUNS:
         return False, 0.0
     if prev and prev[-1] in PLACE_CUES:
@@ -402,8 +441,8 @@ def _choose(index: PlaceIndex, m: _Match, surface_lower: str) -> None:
 
     def rank(t: Target) -> Tuple[int, int, int]:
         pref = 0 if (m.prefer and (t.kind == m.prefer or (m.prefer == "kommun" and t.kind == "town"))) else 1
-        accent = 0 if surface_lower in t.accents else 1
-        return (pref, accent, KIND_RANK[t.kind])
+        accent = 0 if surface_lower in t.accents else 1     # Håbo vs Habo
+        return (pref, KIND_RANK[t.kind], accent)
 
     targets.sort(key=rank)
     best = rank(targets[0])
@@ -455,18 +494,24 @@ def _exact_matches(index: PlaceIndex, text: str, toks: List[Token]) -> List[_Mat
             prefer, j = "county", j + 1
         if key in index.protected:
             ok, pconf = _protected_ok(key, toks, i, i + length, text, all_caps, prefer is not None)
-            if not ok:
+            weak = not ok and pconf == WEAK
+            if not ok and not weak:
                 i += length
                 continue
-            conf = min(conf, pconf)
+            conf = min(conf, 0.9 if weak else pconf)
+        else:
+            weak = False
         surface_lower = " ".join(t.lower for t in toks[i:i + length])
         accents = _all_accents(info)
         exact_key = key == " ".join(t.norm for t in toks[i:i + length])
         base = surface_lower if exact_key else _accented_base(surface_lower, key)
-        if accents and base not in accents:
-            conf = round(conf - 0.05, 3)         # typed without å/ä/ö (or with other accents)
         m = _Match(i, j, toks[i].start, toks[j - 1].end, key, info, conf, prefer)
+        m.weak = weak
         _choose(index, m, base)
+        if len(m.targets) == 1 and m.targets[0].accents:
+            accents = m.targets[0].accents
+        if accents and base not in accents:
+            m.confidence = round(conf - 0.05, 3)   # typed without å/ä/ö (or with other accents)
         matches.append(m)
         i = j
     return matches
@@ -614,14 +659,18 @@ def resolve_place(text: Optional[str], registry: Any = None, topic: Optional[str
     """Find the place named in ``text`` (see module docstring)."""
     text = "" if text is None else str(text)
     if registry is None:
-        from bot.registry import get_registry
-        registry = get_registry()
+        registry = default_registry()
     index = get_index(registry)
     res = Resolution(input=text)
     toks = tokenize(text)
     if not toks:
         return res
     matches = _exact_matches(index, text, toks)
+    if any(m.weak for m in matches):
+        strong_counties = {t.county_code for m in matches if not m.weak for t in m.targets}
+        strong_counties |= {c for m in matches if not m.weak for c in m.ambiguous_counties}
+        matches = [m for m in matches
+                   if not m.weak or (len(m.targets) == 1 and m.targets[0].county_code in strong_counties)]
     if not matches:
         matches = _fuzzy_matches(index, text, toks)
     if not matches:

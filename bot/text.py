@@ -106,7 +106,7 @@ def inflection_variants(form: str) -> List[str]:
             out.append(prefix + w)
 
     # Genitive -s (Dalarnas, Skånes, Göteborgs, Umeås). Names ending in s/x/z take no extra -s.
-    if len(last) > 3 and last.endswith("s"):
+    if len(last) >= (3 if head else 4) and last.endswith("s"):
         add(last[:-1])
     # Apostrophe-less English possessive is covered above; compounds next.
     for suf in COMPOUND_SUFFIXES:
