@@ -19,10 +19,11 @@ How it works
   of a sentence), preceded by a place cue (i, från, nära, in, from, ...), followed by "kommun"/"län",
   or when they are the whole message. "boden", "klippan", "salen" are definite nouns ("the shed",
   "the rock", "the hall"), so for them a lowercase "i"/"på" cue is not enough.
-- Typos: only when nothing matched exactly, tokens of length >= 4 that are not stop/domain words are
-  compared (rapidfuzz OSA distance, transpositions count 1) against keys with the same first letter
-  and similar length; 1 edit for 4-7 letters, 2 for >= 8. Lowercase typos need a place cue or a
-  short message (<= 3 words). Ties between different centres are ignored.
+- Typos: only when nothing matched exactly, tokens of length >= 5 that are not stop/domain words or
+  well-known foreign places are compared (rapidfuzz OSA distance, transpositions count 1) against
+  keys with the same first letter and similar length; 1 edit for 5-7 letters, 2 for >= 8. Not 4-letter
+  words (Sven/Sveg, Kina/Kinna). Lowercase typos need a place cue or a short message (<= 3 words).
+  Ties between different centres are ignored.
 - Several places in one message: all naming the same centre -> found (the most specific one);
   different centres -> ambiguous with one candidate per place.
 
@@ -54,6 +55,15 @@ PROTECTED = frozenset(
 )
 # Definite-form nouns: "i boden" is "in the shed"; need a capital letter, "kommun", or the whole message.
 DEFINITE_NOUNS = frozenset({"boden", "klippan", "salen", "kullen", "hoglandet"})
+
+# Foreign places one edit or two away from a Swedish name (Holland/Halland, Helsingfors/Helsingborg,
+# Kina/Kinna): never fuzzy-matched. They stay "unknown" places.
+FOREIGN_PLACES = frozenset(fold(w) for w in """
+    Holland Helsingfors Kina Norge Danmark Finland Island Irland Tyskland Polen Spanien Italien Frankrike
+    England Skottland Belgien Schweiz Österrike Grekland Estland Lettland Litauen Ryssland Oslo Köpenhamn
+    Berlin Paris London Bergen Malaga Mallorca Kreta Malta Cypern Boston Dallas Miami Texas Hollywood
+    Bollywood Cannes Venedig Toronto
+""".split())
 
 # Tokens (folded) that announce a place.
 PLACE_CUES = frozenset(
@@ -539,9 +549,10 @@ def _fuzzy_matches(index: PlaceIndex, text: str, toks: List[Token]) -> List[_Mat
         tok = toks[i]
         cued = i > 0 and toks[i - 1].norm in PLACE_CUES
         eligible = (
-            len(tok.norm) >= 4
+            len(tok.norm) >= 5
             and tok.norm.isalpha()
             and tok.norm not in STOP_WORDS
+            and tok.norm not in FOREIGN_PLACES
             and tok.norm not in index.protected
             and (short_message or cued or (tok.is_capitalised and not all_caps
                                            and not _is_sentence_initial(text, tok.start)))
