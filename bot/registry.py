@@ -1,0 +1,928 @@
+"""The centre registry: pydantic models, loading with validation, and a hot-reloading store.
+
+`load_registry(path)` reads registry/registry.yaml (format: docs/ARCHITECTURE.md) and either returns a
+`Registry` or raises `RegistryError` whose `.problems` lists every problem found, one line each, naming
+the file, the entry (`centres[3] (film-i-ost)`) and the field (`offers[2].source`). Entries are validated
+one by one so one broken entry does not hide the problems of the others; cross-checks (ids, län coverage,
+kommun codes, unit references) run over the entries that parsed.
+
+`get_registry()` is the process-wide store: it re-reads the file when its mtime or size changes (checked at
+most once per second) and keeps serving the last good registry when an edit is broken. No Rasa imports.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import re
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Type
+from urllib.parse import urlsplit
+
+import yaml
+from pydantic import BaseModel, Extra, PrivateAttr, ValidationError, root_validator, validator
+
+from bot.paths import ROOT
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PATH = ROOT / "registry" / "registry.yaml"
+ENV_VAR = "FILMBOT_REGISTRY"
+
+OFFER_KINDS = (
+    "production_funding",
+    "short_film",
+    "documentary",
+    "feature",
+    "talent_development",
+    "film_for_children_and_youth",
+    "screenings_and_film_culture",
+    "film_commission",
+    "equipment_loan",
+    "education_and_courses",
+    "other",
+)
+# Topics an answer can be about: the offer kinds plus the contact and the centre in general.
+TOPICS = OFFER_KINDS + ("contact", "centre")
+# SCB län codes: Sweden's 21 län.
+LAN_CODES = ("01", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13", "14",
+             "17", "18", "19", "20", "21", "22", "23", "24", "25")
+STALE_AFTER_YEARS = 2
+_YamlLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)   # libyaml: ~7x faster on this file
+
+_PARTIAL_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+_ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class RegistryError(Exception):
+    """The registry file is broken. `.problems`: one clear line per problem."""
+
+    def __init__(self, problems: List[str], path: Optional[Path] = None):
+        self.problems = list(problems)
+        self.path = path
+        super().__init__("\n".join(self.problems))
+
+
+# ---------------------------------------------------------------- field helpers
+
+def check_url(value: Optional[str], https_only: bool = False) -> Optional[str]:
+    if value is None:
+        return None
+    value = str(value)
+    parts = urlsplit(value)
+    schemes = ("https",) if https_only else ("http", "https")
+    if parts.scheme not in schemes or not parts.netloc or "." not in parts.netloc or any(c.isspace() for c in value):
+        kind = "https" if https_only else "http(s)"
+        raise ValueError(f"not a well-formed {kind} URL: {value!r}")
+    return value
+
+
+def partial_date_bounds(value: str) -> Tuple[dt.date, dt.date]:
+    """(first day, last day) of an ISO partial date "YYYY", "YYYY-MM" or "YYYY-MM-DD"; ValueError if invalid."""
+    m = _PARTIAL_DATE.match(value)
+    if not m:
+        raise ValueError(f"not an ISO date 'YYYY', 'YYYY-MM' or 'YYYY-MM-DD': {value!r}")
+    year, month, day = int(m.group(1)), m.group(2), m.group(3)
+    try:
+        if day:
+            d = dt.date(year, int(month), int(day))
+            return d, d
+        first = dt.date(year, int(month or 1), 1)
+    except ValueError as exc:
+        raise ValueError(f"not a valid date: {value!r} ({exc})") from None
+    if month:
+        nxt = dt.date(year + (first.month == 12), first.month % 12 + 1, 1)
+        return first, nxt - dt.timedelta(days=1)
+    return dt.date(year, 1, 1), dt.date(year, 12, 31)
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - years, day=28)
+
+
+def _to_date(value: Any) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise ValueError(f"not a date YYYY-MM-DD: {value!r}")
+
+
+class _Model(BaseModel):
+    class Config:
+        extra = Extra.forbid
+        anystr_strip_whitespace = True
+
+
+# ---------------------------------------------------------------- models
+
+class Fact(_Model):
+    """Fields every sourced fact carries."""
+
+    # unverified comes first so the source check below can see it.
+    unverified: bool = False          # rests on general knowledge only: never present as fact
+    source: Optional[str] = None      # required unless unverified
+    published: Optional[str] = None   # the page's own date, ISO partial; None = page gives no date
+    date_note: Optional[str] = None   # the reference's wording of the page date
+    checked: dt.date                  # when the fact was last checked against the reference
+    note: Optional[str] = None
+
+    @validator("source", always=True)
+    def _source_url(cls, v, values):
+        if v is None:
+            if not values.get("unverified"):
+                raise ValueError("required field is missing (it may be left out only with unverified: true)")
+            return None
+        return check_url(v)
+
+    @validator("published", pre=True)
+    def _published(cls, v):
+        if v is None:
+            return None
+        if isinstance(v, dt.datetime):
+            v = v.date()
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        if isinstance(v, int):
+            v = str(v)
+        if not isinstance(v, str):
+            raise ValueError(f"not an ISO date 'YYYY', 'YYYY-MM' or 'YYYY-MM-DD': {v!r}")
+        partial_date_bounds(v.strip())
+        return v.strip()
+
+    @validator("checked", pre=True)
+    def _checked(cls, v):
+        return _to_date(v)
+
+    def published_range(self) -> Optional[Tuple[dt.date, dt.date]]:
+        return partial_date_bounds(self.published) if self.published else None
+
+    def is_stale(self, today: Optional[dt.date] = None) -> bool:
+        """Unverified, undated, or published more than two years before today.
+
+        A partial date counts from its last day ("2023" = 2023-12-31), as bot.answers does."""
+        if self.unverified or not self.published:
+            return True
+        today = today or dt.date.today()
+        return partial_date_bounds(self.published)[1] < _years_before(today, STALE_AFTER_YEARS)
+
+
+class Organisation(Fact):
+    value: str
+    form: Optional[str] = None
+
+
+class Seat(Fact):
+    value: Optional[str] = None
+
+
+class Website(Fact):
+    url: str
+
+    @validator("url")
+    def _url(cls, v):
+        return check_url(v, https_only=True)
+
+
+class GeneralContact(Fact):
+    email: Optional[str] = None
+    phone: Optional[str] = None
+
+    @validator("email")
+    def _email(cls, v):
+        if v is not None and not re.fullmatch(r"[\w.+-]+@[\w-]+(\.[\w-]+)+", v):
+            raise ValueError(f"not an e-mail address: {v!r}")
+        return v
+
+
+class Unit(Fact):
+    id: str
+    name: str
+    role: Optional[str] = None
+    website: Optional[str] = None
+    topics: List[str] = []
+
+    @validator("id")
+    def _valid_id(cls, v):
+        return _check_id(v)
+
+    @validator("website")
+    def _website(cls, v):
+        return check_url(v, https_only=True)
+
+    @validator("topics", each_item=True)
+    def _topics(cls, v):
+        return _check_kind(v)
+
+
+class Offer(Fact):
+    kind: str
+    unit: Optional[str] = None
+    text_sv: str
+    text_en: Optional[str] = None
+
+    @validator("kind")
+    def _kind(cls, v):
+        return _check_kind(v)
+
+
+class Contact(Fact):
+    role: str
+    name: Optional[str] = None
+
+
+class RelatedBody(_Model):
+    name: str
+    note: Optional[str] = None
+    sources: List[str] = []
+    topics: List[str] = []
+    checked: Optional[dt.date] = None
+
+    @validator("sources", each_item=True)
+    def _sources(cls, v):
+        return check_url(v)
+
+    @validator("topics", each_item=True)
+    def _topics(cls, v):
+        return _check_kind(v)
+
+    @validator("checked", pre=True)
+    def _checked(cls, v):
+        return None if v is None else _to_date(v)
+
+
+class Confidence(_Model):
+    level: str
+    reason: Optional[str] = None
+
+    @validator("level")
+    def _level(cls, v):
+        if v not in ("high", "medium", "low"):
+            raise ValueError(f"must be high, medium or low, not {v!r}")
+        return v
+
+
+class Centre(_Model):
+    id: str
+    name: str
+    former_names: List[str] = []
+    organisation: Organisation
+    counties: List[str]
+    counties_source: Optional[str] = None
+    seat: Optional[Seat] = None
+    website: Website
+    general_contact: Optional[GeneralContact] = None
+    note_sv: Optional[str] = None
+    note_en: Optional[str] = None
+    units: List[Unit] = []
+    offers: List[Offer] = []
+    contacts: List[Contact] = []
+    related_bodies: List[RelatedBody] = []
+    sources: List[str] = []
+    confidence: Confidence
+
+    @validator("id")
+    def _valid_id(cls, v):
+        return _check_id(v)
+
+    @validator("counties", pre=True, each_item=True)
+    def _county_code(cls, v):
+        return _lan_code(v)
+
+    @validator("counties_source")
+    def _counties_source(cls, v):
+        return check_url(v)
+
+    @validator("sources", each_item=True)
+    def _sources(cls, v):
+        return check_url(v)
+
+    def unit(self, unit_id: str) -> Optional[Unit]:
+        return next((u for u in self.units if u.id == unit_id), None)
+
+    def facts(self) -> Iterable[Tuple[str, Fact]]:
+        """(field path, fact) for every dated fact of the centre."""
+        yield "organisation", self.organisation
+        if self.seat:
+            yield "seat", self.seat
+        yield "website", self.website
+        if self.general_contact:
+            yield "general_contact", self.general_contact
+        for i, u in enumerate(self.units):
+            yield f"units[{i}]", u
+        for i, o in enumerate(self.offers):
+            yield f"offers[{i}]", o
+        for i, c in enumerate(self.contacts):
+            yield f"contacts[{i}]", c
+
+
+class Kommun(_Model):
+    code: str
+    name: str
+
+    @validator("code", pre=True)
+    def _code(cls, v):
+        return _kommun_code(v)
+
+    @property
+    def county_code(self) -> str:
+        return self.code[:2]
+
+
+class County(_Model):
+    code: str
+    name: str
+    short_forms: List[str] = []
+    landskap: List[str] = []
+    seat: Optional[str] = None
+    region_body: Optional[str] = None
+    letter: Optional[str] = None
+    other_local_terms: List[str] = []
+    centre: str
+    kommuner: List[Kommun]
+
+    @validator("code", pre=True)
+    def _code(cls, v):
+        return _lan_code(v)
+
+
+class Town(_Model):
+    name: str
+    kommun: Optional[str] = None
+    county: Optional[str] = None
+
+    @validator("kommun", pre=True)
+    def _kommun(cls, v):
+        return None if v is None else _kommun_code(v)
+
+    @validator("county", pre=True)
+    def _county(cls, v):
+        return None if v is None else _lan_code(v)
+
+    @root_validator(skip_on_failure=True)
+    def _one_target(cls, values):
+        if bool(values.get("kommun")) == bool(values.get("county")):
+            raise ValueError("give exactly one of kommun or county")
+        return values
+
+
+class Ambiguous(_Model):
+    term: str
+    kind: Optional[str] = None            # landskap | landsdel | region
+    counties: List[str]
+    default: Optional[str] = None         # the län a bare mention means (e.g. "Västmanland" -> "19")
+    kommuner: List[str] = []
+    advice_sv: Optional[str] = None
+    advice_en: Optional[str] = None
+
+    @validator("counties", pre=True, each_item=True)
+    def _counties(cls, v):
+        return _lan_code(v)
+
+    @validator("default", pre=True)
+    def _default(cls, v):
+        return None if v is None else _lan_code(v)
+
+    @validator("kommuner", pre=True, each_item=True)
+    def _kommuner(cls, v):
+        return _kommun_code(v)
+
+    @root_validator(skip_on_failure=True)
+    def _default_listed(cls, values):
+        if values.get("default") and values["default"] not in values.get("counties", []):
+            raise ValueError(f"default {values['default']!r} is not one of its counties")
+        return values
+
+
+class Filmregionerna(_Model):
+    name: str
+    website: str
+    source: str
+    checked: dt.date
+
+    @validator("website", "source")
+    def _urls(cls, v):
+        return check_url(v)
+
+    @validator("checked", pre=True)
+    def _checked(cls, v):
+        return _to_date(v)
+
+
+class GeneralSource(_Model):
+    url: str
+    note_sv: Optional[str] = None
+    note_en: Optional[str] = None
+    topics: List[str] = []
+    checked: Optional[dt.date] = None
+
+    @validator("url")
+    def _url(cls, v):
+        return check_url(v)
+
+    @validator("topics", each_item=True)
+    def _topics(cls, v):
+        if v not in TOPICS:
+            raise ValueError(f"unknown topic {v!r}")
+        return v
+
+    @validator("checked", pre=True)
+    def _checked(cls, v):
+        return None if v is None else _to_date(v)
+
+
+def _check_id(v: str) -> str:
+    if not _ID.match(v):
+        raise ValueError(f"must be kebab-case (a-z, 0-9, '-'): {v!r}")
+    return v
+
+
+def _check_kind(v: str) -> str:
+    if v not in OFFER_KINDS:
+        raise ValueError(f"unknown kind {v!r} (allowed: {', '.join(OFFER_KINDS)})")
+    return v
+
+
+def _code(v: Any, width: int, what: str) -> str:
+    if isinstance(v, bool) or not isinstance(v, (str, int)):
+        raise ValueError(f"{what} must be a {width}-digit string, not {v!r}")
+    s = str(v).strip()
+    if not s.isdigit() or len(s) > width:
+        raise ValueError(f"{what} must be a {width}-digit string, not {v!r}")
+    return s.zfill(width)
+
+
+def _lan_code(v: Any) -> str:
+    return _code(v, 2, "län code")
+
+
+def _kommun_code(v: Any) -> str:
+    return _code(v, 4, "kommun code")
+
+
+class Registry(_Model):
+    schema_version: int = 1
+    checked: dt.date
+    generated_from: Optional[str] = None
+    filmregionerna: Filmregionerna
+    general_sources: List[GeneralSource] = []
+    centres: List[Centre]
+    counties: List[County]
+    towns: List[Town] = []
+    ambiguous: List[Ambiguous] = []
+
+    _centres: Dict[str, Centre] = PrivateAttr(default_factory=dict)
+    _counties: Dict[str, County] = PrivateAttr(default_factory=dict)
+    _kommuner: Dict[str, Kommun] = PrivateAttr(default_factory=dict)
+    _centre_by_county: Dict[str, Centre] = PrivateAttr(default_factory=dict)
+    _path: Optional[Path] = PrivateAttr(default=None)
+
+    def __init__(self, **data):
+        super().__init__(**data)
+        self._centres = {c.id: c for c in self.centres}
+        self._counties = {k.code: k for k in self.counties}
+        self._kommuner = {m.code: m for k in self.counties for m in k.kommuner}
+        self._centre_by_county = {code: c for c in self.centres for code in c.counties}
+
+    @property
+    def path(self) -> Optional[Path]:
+        """The file this registry was loaded from."""
+        return self._path
+
+    # -- look-ups (None when unknown)
+    def centre(self, centre_id: str) -> Optional[Centre]:
+        return self._centres.get(centre_id)
+
+    def county(self, code: Any) -> Optional[County]:
+        try:
+            return self._counties.get(_lan_code(code))
+        except ValueError:
+            return None
+
+    def kommun(self, code: Any) -> Optional[Kommun]:
+        try:
+            return self._kommuner.get(_kommun_code(code))
+        except ValueError:
+            return None
+
+    @property
+    def kommuner(self) -> List[Kommun]:
+        return list(self._kommuner.values())
+
+    def county_of_kommun(self, code: Any) -> Optional[County]:
+        k = self.kommun(code)
+        return self.county(k.county_code) if k else None
+
+    def centre_for_county(self, code: Any) -> Optional[Centre]:
+        try:
+            return self._centre_by_county.get(_lan_code(code))
+        except ValueError:
+            return None
+
+    def unit_for(self, centre_id: str, topic: str) -> Optional[Unit]:
+        """The unit of a split body that handles `topic`; None for single bodies or unrouted topics."""
+        centre = self.centre(centre_id)
+        if centre is None:
+            return None
+        return next((u for u in centre.units if topic in u.topics), None)
+
+    def offers_for(self, centre_id: str, topic: str) -> List[Offer]:
+        """The centre's offers of kind `topic` (all units), in file order."""
+        centre = self.centre(centre_id)
+        return [o for o in centre.offers if o.kind == topic] if centre else []
+
+    def facts(self) -> Iterable[Tuple[Centre, str, Fact]]:
+        for c in self.centres:
+            for where, f in c.facts():
+                yield c, where, f
+
+    def stale_facts(self, today: Optional[dt.date] = None) -> List[Tuple[Centre, str, Fact]]:
+        return [(c, w, f) for c, w, f in self.facts() if f.is_stale(today)]
+
+    def summary(self, today: Optional[dt.date] = None) -> str:
+        facts = list(self.facts())
+        stale = sum(1 for _, _, f in facts if f.is_stale(today))
+        offers = sum(len(c.offers) for c in self.centres)
+        return (f"{len(self.centres)} centres, {len(self.counties)} län, {len(self._kommuner)} kommuner, "
+                f"{len(self.towns)} towns, {len(self.ambiguous)} ambiguous terms, {offers} offers, "
+                f"{stale} of {len(facts)} facts stale")
+
+
+# ---------------------------------------------------------------- loading
+
+def default_path() -> Path:
+    env = os.environ.get(ENV_VAR)
+    return Path(env) if env else DEFAULT_PATH
+
+
+def _display(path: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _loc(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        if part == "__root__":
+            continue
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _entry_label(section: str, index: int, raw: Any, key: str) -> str:
+    label = f"{section}[{index}]"
+    if isinstance(raw, dict) and raw.get(key) not in (None, ""):
+        label += f" ({raw[key]})"
+    return label
+
+
+def _pydantic_problems(fname: str, entry: str, err: ValidationError) -> List[str]:
+    out = []
+    for e in err.errors():
+        field = _loc(e["loc"])
+        msg = e["msg"]
+        if e["type"] == "value_error.missing":
+            msg = "required field is missing"
+        elif e["type"] == "value_error.extra":
+            msg = "unknown field (not in the registry format)"
+        out.append(f"{fname}: {entry}: {field}: {msg}" if field else f"{fname}: {entry}: {msg}")
+    return out
+
+
+SECTIONS: Tuple[Tuple[str, Type[_Model], str], ...] = (
+    ("general_sources", GeneralSource, "url"),
+    ("centres", Centre, "id"),
+    ("counties", County, "code"),
+    ("towns", Town, "name"),
+    ("ambiguous", Ambiguous, "term"),
+)
+REQUIRED_SECTIONS = ("centres", "counties")
+
+
+def load_registry(path: Optional[os.PathLike] = None) -> Registry:
+    """Read and validate the registry file; RegistryError lists every problem found."""
+    path = Path(path) if path is not None else default_path()
+    fname = _display(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RegistryError([f"{fname}: cannot read the file: {exc.strerror or exc}"], path) from None
+    try:
+        data = yaml.load(text, Loader=_YamlLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        context = getattr(exc, "context", None)
+        detail = f"{context}; {problem}" if context else problem
+        raise RegistryError([f"{fname}: {where}invalid YAML: {detail}"], path) from None
+    if not isinstance(data, dict):
+        raise RegistryError([f"{fname}: the file must be a mapping with centres, counties, ... "
+                             f"(got {type(data).__name__})"], path)
+
+    problems: List[str] = []
+    parsed: Dict[str, List[Tuple[int, Any]]] = {}
+    failed: Dict[str, List[dict]] = {}   # raw entries that did not parse, to mute follow-on problems
+    for section, model, key in SECTIONS:
+        raw_list = data.get(section)
+        parsed[section] = []
+        failed[section] = []
+        if raw_list is None:
+            if section in REQUIRED_SECTIONS:
+                problems.append(f"{fname}: {section}: required section is missing")
+            continue
+        if not isinstance(raw_list, list):
+            problems.append(f"{fname}: {section}: must be a list, not {type(raw_list).__name__}")
+            continue
+        for i, raw in enumerate(raw_list):
+            entry = _entry_label(section, i, raw, key)
+            if not isinstance(raw, dict):
+                problems.append(f"{fname}: {entry}: must be a mapping, not {type(raw).__name__}")
+                continue
+            try:
+                parsed[section].append((i, model.parse_obj(raw)))
+            except ValidationError as exc:
+                problems.extend(_pydantic_problems(fname, entry, exc))
+                failed[section].append((i, raw))
+
+    top = {k: v for k, v in data.items() if k not in dict((s, 1) for s, _, _ in SECTIONS)}
+    top.setdefault("centres", [])
+    top.setdefault("counties", [])
+    try:
+        header = Registry.parse_obj(top)
+    except ValidationError as exc:
+        header = None
+        problems.extend(_pydantic_problems(fname, "top level", exc))
+    if header is not None and header.schema_version != 1:
+        problems.append(f"{fname}: top level: schema_version: unsupported version {header.schema_version} (expected 1)")
+
+    problems.extend(_cross_check(fname, parsed, failed))
+    if problems:
+        raise RegistryError(problems, path)
+
+    reg = Registry(**{**top, **{s: [m for _, m in parsed[s]] for s, _, _ in SECTIONS}})
+    reg._path = path
+    return reg
+
+
+def _raw_codes(values: Any, width: int) -> set:
+    out = set()
+    for v in values if isinstance(values, list) else [values]:
+        try:
+            out.add(_code(v, width, "code"))
+        except ValueError:
+            pass
+    return out
+
+
+def _cross_check(fname: str, parsed: Dict[str, List[Tuple[int, Any]]], failed: Dict[str, List[dict]]) -> List[str]:
+    """Consistency across entries. Entries that failed to parse were already reported: what they would
+    have supplied (ids, län, kommuner) is taken from their raw data so no follow-on problem is reported."""
+    problems: List[str] = []
+    failed_centres = failed.get("centres", [])
+    failed_counties = [raw for _, raw in failed.get("counties", [])]
+    failed_centre_ids = {raw.get("id") for _, raw in failed_centres}
+    failed_centre_lan = set().union(*[_raw_codes(raw.get("counties"), 2) for _, raw in failed_centres])
+    failed_lan = set().union(*[_raw_codes(raw.get("code"), 2) for raw in failed_counties])
+    failed_kommuner = set().union(*[
+        _raw_codes([m.get("code") for m in raw.get("kommuner") or [] if isinstance(m, dict)], 4)
+        for raw in failed_counties])
+
+    def add(entry: str, field: str, msg: str) -> None:
+        problems.append(f"{fname}: {entry}: {field}: {msg}" if field else f"{fname}: {entry}: {msg}")
+
+    # offers' unit references in centres that failed to parse for other reasons (best effort, raw data)
+    for i, raw in failed_centres:
+        units = raw.get("units") if isinstance(raw.get("units"), list) else []
+        unit_ids = [u.get("id") for u in units if isinstance(u, dict)]
+        offers = raw.get("offers") if isinstance(raw.get("offers"), list) else []
+        for j, o in enumerate(offers):
+            if isinstance(o, dict) and o.get("unit") is not None and o["unit"] not in unit_ids:
+                known = ", ".join(str(u) for u in unit_ids) or "this centre has no units"
+                add(_entry_label("centres", i, raw, "id"), f"offers[{j}].unit", f"unknown unit {o['unit']!r} ({known})")
+
+    centres = parsed["centres"]
+    counties = parsed["counties"]
+
+    # centres: unique ids, units, offers' unit references
+    seen_ids: Dict[str, int] = {}
+    for i, c in centres:
+        entry = f"centres[{i}] ({c.id})"
+        if c.id in seen_ids:
+            add(entry, "id", f"duplicate centre id {c.id!r} (also centres[{seen_ids[c.id]}])")
+        else:
+            seen_ids[c.id] = i
+        unit_ids: Dict[str, int] = {}
+        topic_unit: Dict[str, str] = {}
+        for j, u in enumerate(c.units):
+            if u.id in unit_ids:
+                add(entry, f"units[{j}].id", f"duplicate unit id {u.id!r} (also units[{unit_ids[u.id]}])")
+            unit_ids.setdefault(u.id, j)
+            for t in u.topics:
+                if t in topic_unit and topic_unit[t] != u.id:
+                    add(entry, f"units[{j}].topics", f"topic {t!r} is already routed to unit {topic_unit[t]!r}")
+                topic_unit.setdefault(t, u.id)
+        for j, o in enumerate(c.offers):
+            if o.unit is not None and o.unit not in unit_ids:
+                known = ", ".join(unit_ids) or "this centre has no units"
+                add(entry, f"offers[{j}].unit", f"unknown unit {o.unit!r} ({known})")
+        seen_codes = set()
+        for j, code in enumerate(c.counties):
+            if code not in LAN_CODES:
+                add(entry, f"counties[{j}]", f"unknown län code {code!r}")
+            if code in seen_codes:
+                add(entry, f"counties[{j}]", f"län {code!r} listed twice")
+            seen_codes.add(code)
+
+    # counties: the 21 län, each once; kommun codes unique and inside their län
+    county_codes: Dict[str, int] = {}
+    county_label: Dict[str, str] = {}
+    for i, k in counties:
+        entry = f"counties[{i}] ({k.code})"
+        county_label[k.code] = entry
+        if k.code not in LAN_CODES:
+            add(entry, "code", f"unknown län code {k.code!r} (Sweden's län: {', '.join(LAN_CODES)})")
+        if k.code in county_codes:
+            add(entry, "code", f"duplicate län {k.code!r} (also counties[{county_codes[k.code]}])")
+        county_codes.setdefault(k.code, i)
+    if counties:
+        for code in LAN_CODES:
+            if code not in county_codes and code not in failed_lan:
+                problems.append(f"{fname}: counties: län {code!r} is missing (all 21 län must be listed)")
+
+    kommun_seen: Dict[str, str] = {}
+    kommun_names: Dict[str, str] = {}
+    for i, k in counties:
+        entry = f"counties[{i}] ({k.code})"
+        for j, m in enumerate(k.kommuner):
+            where = f"kommuner[{j}].code"
+            if m.code in kommun_seen:
+                add(entry, where, f"kommun {m.code} ({m.name}) is also listed in {kommun_seen[m.code]}; "
+                                  f"a kommun belongs to exactly one län")
+            else:
+                kommun_seen[m.code] = f"{entry} kommuner[{j}]"
+            if not m.code.startswith(k.code):
+                add(entry, where, f"kommun {m.code} ({m.name}) does not belong to län {k.code} "
+                                  f"(its code starts with {m.code[:2]})")
+            key = m.name.casefold()
+            if key in kommun_names and kommun_names[key] != m.code:
+                add(entry, f"kommuner[{j}].name", f"kommun name {m.name!r} is also used by {kommun_names[key]}")
+            kommun_names.setdefault(key, m.code)
+
+    # coverage: every län covered by exactly one centre, and county.centre agrees
+    centre_ids = {c.id for _, c in centres}
+    covering: Dict[str, List[str]] = {}
+    for i, c in centres:
+        for j, code in enumerate(c.counties):
+            if code in LAN_CODES and counties and code not in county_codes and code not in failed_lan:
+                add(f"centres[{i}] ({c.id})", f"counties[{j}]", f"län {code!r} is not in the counties list")
+            covering.setdefault(code, []).append(c.id)
+    if centres and counties:
+        for i, k in counties:
+            entry = f"counties[{i}] ({k.code})"
+            by = list(dict.fromkeys(covering.get(k.code, [])))   # a duplicated centre is reported once, above
+            if not by and k.code not in failed_centre_lan:
+                add(entry, "", f"no centre lists län {k.code} in its counties")
+            elif len(by) > 1:
+                add(entry, "", f"län {k.code} is covered by more than one centre: {', '.join(by)}")
+            if k.centre in failed_centre_ids:
+                pass
+            elif k.centre not in centre_ids:
+                add(entry, "centre", f"unknown centre id {k.centre!r}")
+            elif by and k.centre not in by:
+                add(entry, "centre", f"{k.centre!r} does not list län {k.code} in its counties "
+                                     f"(covered by {', '.join(by)})")
+
+    # short forms: one county per form
+    forms: Dict[str, str] = {}
+    for i, k in counties:
+        for j, f in enumerate(k.short_forms):
+            key = f.casefold()
+            if key in forms and forms[key] != k.code:
+                add(f"counties[{i}] ({k.code})", f"short_forms[{j}]",
+                    f"{f!r} is also a short form of län {forms[key]}")
+            forms.setdefault(key, k.code)
+
+    # towns and ambiguous terms point at existing kommuner/län
+    if counties:
+        seen_towns: Dict[str, int] = {}
+        for i, t in parsed["towns"]:
+            entry = f"towns[{i}] ({t.name})"
+            if t.kommun and t.kommun not in kommun_seen and t.kommun not in failed_kommuner:
+                add(entry, "kommun", f"unknown kommun code {t.kommun!r}")
+            if t.county and t.county not in county_codes and t.county not in failed_lan:
+                add(entry, "county", f"unknown län code {t.county!r}")
+            key = t.name.casefold()
+            if key in seen_towns:
+                add(entry, "name", f"duplicate town {t.name!r} (also towns[{seen_towns[key]}])")
+            seen_towns.setdefault(key, i)
+            if key in kommun_names:
+                add(entry, "name", f"{t.name!r} is a kommun name; towns are for places that are not kommuner")
+            target = t.county or (t.kommun or "")[:2]
+            if key in forms and forms[key] != target:
+                add(entry, "name", f"{t.name!r} is a short form of län {forms[key]} but points to {target}")
+        for i, a in parsed["ambiguous"]:
+            entry = f"ambiguous[{i}] ({a.term})"
+            for j, code in enumerate(a.counties):
+                if code not in county_codes and code not in failed_lan:
+                    add(entry, f"counties[{j}]", f"unknown län code {code!r}")
+            for j, code in enumerate(a.kommuner):
+                if code not in kommun_seen and code not in failed_kommuner:
+                    add(entry, f"kommuner[{j}]", f"unknown kommun code {code!r}")
+            key = a.term.casefold()
+            if key in forms and a.default != forms[key]:
+                add(entry, "default", f"{a.term!r} is a short form of län {forms[key]}; set default: "
+                                      f"\"{forms[key]}\" or remove the short form")
+    return problems
+
+
+# ---------------------------------------------------------------- hot-reloading store
+
+class RegistryStore:
+    """Serves a Registry and re-reads the file when its mtime or size changes.
+
+    The file is stat'ed at most once per `check_interval` seconds. A broken edit is logged (WARNING, with
+    every problem) and the last good registry stays in use until the file changes again."""
+
+    def __init__(self, path: Optional[os.PathLike] = None, check_interval: float = 1.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.path = Path(path) if path is not None else default_path()
+        self.check_interval = check_interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._registry: Optional[Registry] = None
+        self._signature: Optional[Tuple[int, int]] = None   # of the last file read, good or bad
+        self._last_check = float("-inf")
+        self.last_problems: List[str] = []
+
+    def _stat(self) -> Optional[Tuple[int, int]]:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return st.st_mtime_ns, st.st_size
+
+    def get(self) -> Registry:
+        with self._lock:
+            now = self._clock()
+            if self._registry is not None and now - self._last_check < self.check_interval:
+                return self._registry
+            self._last_check = now
+            signature = self._stat()
+            if self._registry is not None and signature == self._signature:
+                return self._registry
+            try:
+                registry = load_registry(self.path)
+            except RegistryError as exc:
+                if self._registry is None:
+                    raise
+                self._signature = signature
+                self.last_problems = exc.problems
+                log.warning("registry %s is broken; keeping the last good registry. Problems:\n%s",
+                            self.path, "\n".join(exc.problems))
+                return self._registry
+            self._registry = registry
+            self._signature = signature
+            self.last_problems = []
+            return registry
+
+    def reload(self) -> Registry:
+        """Force a re-read on the next get()."""
+        with self._lock:
+            self._signature = None
+            self._last_check = float("-inf")
+        return self.get()
+
+
+_store: Optional[RegistryStore] = None
+_store_lock = threading.Lock()
+
+
+def get_registry() -> Registry:
+    """The process-wide registry (path: $FILMBOT_REGISTRY or ROOT/registry/registry.yaml)."""
+    global _store
+    path = default_path()
+    with _store_lock:
+        if _store is None or _store.path != path:
+            _store = RegistryStore(path)
+        store = _store
+    return store.get()
+
+
+def reset_registry_store() -> None:
+    """Forget the process-wide store (tests)."""
+    global _store
+    with _store_lock:
+        _store = None
