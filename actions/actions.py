@@ -34,8 +34,9 @@ def _lang(tracker: Tracker) -> str:
     return tracker.get_slot("language") or "sv"
 
 
-class RegistryAction(Action):
-    """Base for actions that read the registry; tests inject a registry, the server uses the live one."""
+class RegistryAction:
+    """Mixin for actions that read the registry; tests inject a registry, the server uses the live one.
+    (Not an Action subclass itself: rasa_sdk registers every Action subclass it finds.)"""
 
     def __init__(self, registry: Any = None) -> None:
         self._registry = registry
@@ -58,7 +59,7 @@ class ActionDetectLanguage(Action):
         return []
 
 
-class ActionAnswerTopic(RegistryAction):
+class ActionAnswerTopic(RegistryAction, Action):
     """Answers a topic question for the visitor's place; asks for the place when it is missing,
     ambiguous or unknown, and offers topic buttons when only a place was given."""
 
@@ -116,7 +117,7 @@ class ActionAnswerTopic(RegistryAction):
         return events + [SlotSet("last_topic", topic), SlotSet("pending_topic", None)]
 
 
-class ActionListCentres(RegistryAction):
+class ActionListCentres(RegistryAction, Action):
     def name(self) -> Text:
         return "action_list_centres"
 
@@ -159,7 +160,7 @@ class ActionDefaultAskAffirmation(Action):
         return []
 
 
-class ActionDefaultFallback(RegistryAction):
+class ActionDefaultFallback(RegistryAction, Action):
     """The graceful "vet inte": hand the visitor to a person at their centre, or to Filmregionerna."""
 
     def name(self) -> Text:
