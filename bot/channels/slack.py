@@ -1,0 +1,191 @@
+"""Slack channel: Rasa's SlackInput with a configurable Web API URL, retry deduplication and >5 buttons.
+
+Registered in credentials by module path (see credentials.slack.yml)::
+
+    bot.channels.slack.FilmSlackInput:
+      slack_token: ${SLACK_TOKEN}
+      ...
+
+The channel keeps Rasa's name ``slack``, so Slack posts events and interactivity to
+``/webhooks/slack/webhook``. Differences from Rasa's connector:
+
+- The Web API base URL comes from ``api_url`` in the credentials or the ``SLACK_API_URL`` environment
+  variable (default https://slack.com/api/), so tests can point the bot at a local fake Slack API.
+- Slack redelivers an event when we were slow or failed (headers ``X-Slack-Retry-Num`` and
+  ``X-Slack-Retry-Reason``). Rasa only ignores ``http_timeout`` retries and processes all others again,
+  which replies twice. Here every accepted event is remembered (event_id, client_msg_id and
+  channel+ts, bounded LRU with a TTL); a repeated event is answered 200 with ``X-Slack-No-Retry: 1``
+  and not processed. A retry of an event we never saw is processed (that is what retries are for).
+- Slack messages carry at most 5 buttons in Rasa's layout (Rasa drops them all when there are more).
+  Here the first message carries the text and the first 5 buttons, and the rest follow in further
+  messages of at most 5 buttons each, in order, in the same thread.
+- ``as_user`` is not sent: Slack answers ``invalid_arguments`` when it is used with a (granular) bot token.
+
+The signature check (HMAC of ``v0:{timestamp}:{body}`` with the signing secret, 5-minute window) is
+Rasa's own and unchanged: a bad signature or a stale timestamp gets 400 and nothing is processed.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections import OrderedDict
+from http import HTTPStatus
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
+
+from rasa.core.channels.channel import OutputChannel, UserMessage
+from rasa.core.channels.slack import SlackBot, SlackInput
+from sanic import response
+from sanic.request import Request
+from slack_sdk.web.async_client import AsyncWebClient
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_API_URL = "https://slack.com/api/"
+MAX_BUTTONS_PER_MESSAGE = 5
+
+
+def api_url_from(value: Optional[str] = None) -> str:
+    url = (value or os.environ.get("SLACK_API_URL") or DEFAULT_API_URL).strip()
+    return url if url.endswith("/") else url + "/"
+
+
+class SeenEvents:
+    """Ids of events already accepted: bounded LRU with a time-to-live.
+
+    In-process memory: right for one Rasa process. Several Rasa instances behind a load balancer
+    (Slack may deliver a retry to another instance) need a shared store instead, e.g. Redis
+    ``SET key 1 NX EX <ttl>`` per id, which is atomic across instances.
+    """
+
+    def __init__(self, max_size: int = 10_000, ttl: float = 3600.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_size = max_size
+        self.ttl = ttl
+        self.clock = clock
+        self._items: "OrderedDict[str, float]" = OrderedDict()
+
+    def _expire(self, now: float) -> None:
+        while self._items:
+            key, stamp = next(iter(self._items.items()))
+            if now - stamp < self.ttl and len(self._items) <= self.max_size:
+                break
+            self._items.popitem(last=False)
+
+    def __contains__(self, key: str) -> bool:
+        now = self.clock()
+        self._expire(now)
+        return key in self._items
+
+    def check_and_add(self, keys: Iterable[str]) -> bool:
+        """True if any key was seen before (within the TTL). Records all keys either way.
+
+        No await inside, so check and add are atomic within the event loop."""
+        keys = [k for k in keys if k]
+        now = self.clock()
+        self._expire(now)
+        seen = any(k in self._items for k in keys)
+        for key in keys:
+            self._items[key] = now
+            self._items.move_to_end(key)
+        self._expire(now)
+        return seen
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class FilmSlackBot(SlackBot):
+    """Rasa's Slack output channel, posting to a configurable Web API URL."""
+
+    def __init__(self, token: Text, slack_channel: Optional[Text] = None, thread_id: Optional[Text] = None,
+                 proxy: Optional[Text] = None, api_url: Optional[Text] = None) -> None:
+        super().__init__(token, slack_channel, thread_id, proxy)
+        self.api_url = api_url_from(api_url)
+        self.client = AsyncWebClient(token, base_url=self.api_url, proxy=proxy)
+
+    async def _post_message(self, channel: Text, **kwargs: Any) -> None:
+        kwargs.pop("as_user", None)  # rejected by Slack for granular bot tokens
+        await super()._post_message(channel, **kwargs)
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
+                                     **kwargs: Any) -> None:
+        first, rest = buttons[:MAX_BUTTONS_PER_MESSAGE], buttons[MAX_BUTTONS_PER_MESSAGE:]
+        await super().send_text_with_buttons(recipient_id, text, first, **kwargs)
+        recipient = self.slack_channel or recipient_id
+        for start in range(0, len(rest), MAX_BUTTONS_PER_MESSAGE):
+            chunk = rest[start:start + MAX_BUTTONS_PER_MESSAGE]
+            block = {
+                "type": "actions",
+                "elements": [
+                    {"type": "button", "text": {"type": "plain_text", "text": b["title"]}, "value": b["payload"]}
+                    for b in chunk
+                ],
+            }
+            # `text` is only the notification fallback: clients show the buttons.
+            await self._post_message(channel=recipient, text=" · ".join(b["title"] for b in chunk),
+                                     blocks=[block])
+
+
+class FilmSlackInput(SlackInput):
+    """Rasa's SlackInput with retry deduplication and a configurable Web API URL (module docstring)."""
+
+    @classmethod
+    def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "FilmSlackInput":
+        channel = super().from_credentials(credentials)
+        creds = credentials or {}
+        channel.api_url = api_url_from(creds.get("api_url"))
+        channel.seen_events = SeenEvents(int(creds.get("dedup_max_events", 10_000)),
+                                         float(creds.get("dedup_ttl_seconds", 3600)))
+        return channel
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Retries are decided by deduplication (process_message), not by retry reason: a retry of an
+        # event that never reached us must still be answered.
+        self.errors_ignore_retry = ()
+        self.api_url = api_url_from()
+        self.seen_events = SeenEvents()
+
+    @staticmethod
+    def event_keys(request: Request) -> List[str]:
+        """Ids that identify the user's message or click in a request from Slack."""
+        keys: List[str] = []
+        content_type = (request.headers.get("content-type") or "").split(";")[0].strip()
+        try:
+            if content_type == "application/json":
+                body = request.json or {}
+                event = body.get("event") or {}
+                if body.get("event_id"):
+                    keys.append("event:" + str(body["event_id"]))
+                if event.get("client_msg_id"):
+                    keys.append("msg:" + str(event["client_msg_id"]))
+                # The same message can arrive as both `message` and `app_mention` (different event_ids).
+                if event.get("channel") and event.get("ts"):
+                    keys.append(f"ts:{event['channel']}:{event['ts']}")
+            elif content_type == "application/x-www-form-urlencoded":
+                payload = json.loads(request.form["payload"][0])
+                if payload.get("trigger_id"):
+                    keys.append("trigger:" + str(payload["trigger_id"]))
+                action = (payload.get("actions") or [{}])[0]
+                user = (payload.get("user") or {}).get("id")
+                if action.get("action_ts") and user:
+                    keys.append(f"action:{user}:{action.get('action_id', '')}:{action['action_ts']}")
+        except Exception as exc:  # never let bookkeeping break message handling
+            logger.warning(f"Could not read event ids from Slack request: {exc}")
+        return keys
+
+    async def process_message(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                              text: Text, sender_id: Optional[Text], metadata: Optional[Dict]) -> Any:
+        keys = self.event_keys(request)
+        retry_num = request.headers.get(self.retry_num_header or "x-slack-retry-num")
+        if self.seen_events.check_and_add(keys):
+            reason = request.headers.get(self.retry_reason_header or "x-slack-retry-reason")
+            logger.info(f"Slack event {keys} already handled (retry {retry_num or '-'}, {reason or '-'}): skipped")
+            return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
+        return await super().process_message(request, on_new_message, text, sender_id, metadata)
+
+    def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> OutputChannel:
+        channel = channel or self.slack_channel
+        return FilmSlackBot(self.slack_token, channel, thread_id, self.proxy, self.api_url)
