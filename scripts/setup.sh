@@ -23,3 +23,17 @@ else
   "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --prefer-binary -r requirements.lock
   echo "$want" > "$VENV/.installed"
 fi
+# npm packages of the chat page (web/), again only when web/package-lock.json changed.
+if [ -f web/package-lock.json ]; then
+  want=$(sha256sum web/package-lock.json | cut -c1-16)
+  have=$(cat web/node_modules/.installed 2>/dev/null || true)
+  if [ "$want" = "$have" ]; then
+    echo "setup: npm packages up to date (web/package-lock.json $want)"
+  elif ! command -v npm >/dev/null; then
+    echo "setup: npm not found: the chat page (web/) needs Node.js 20 + npm; skipping" >&2
+  else
+    echo "setup: installing web/package-lock.json ($want) into web/node_modules"
+    npm ci --prefix web --no-audit --no-fund --loglevel=error
+    echo "$want" > web/node_modules/.installed
+  fi
+fi
