@@ -82,16 +82,70 @@ def cmd_registry_check(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- credentials ------------------------------------------------------------------------------------
+
+def add_credentials(sub) -> None:
+    p = sub.add_parser("credentials",
+                       help="print the channel configuration for `rasa run` (Slack only when SLACK_* is set)")
+    p.set_defaults(func=cmd_credentials)
+
+
+def cmd_credentials(args: argparse.Namespace) -> int:
+    from bot.channels.config import render_credentials
+
+    text, notes = render_credentials()
+    for note in notes:
+        print(f"run: {note}", file=sys.stderr)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0
+
+
+# --- nlu-report -------------------------------------------------------------------------------------
+
+def add_nlu_report(sub) -> None:
+    p = sub.add_parser("nlu-report", help="held-out NLU test set: intent accuracy, place-entity F1, every miss")
+    p.add_argument("--model", required=True, help="trained model (.tar.gz)")
+    p.add_argument("--min-intent-accuracy", type=float, default=0.0)
+    p.add_argument("--min-entity-f1", type=float, default=0.0)
+    p.add_argument("--json", default=None, metavar="PATH", help="also write the figures as JSON")
+    p.add_argument("--quiet", action="store_true", help="print the misses only when a minimum is not met")
+    p.set_defaults(func=cmd_nlu_report)
+
+
+def cmd_nlu_report(args: argparse.Namespace) -> int:
+    from bot.nlu_eval import evaluate, format_report
+
+    report = evaluate(args.model)
+    failed = (report.intent_accuracy < args.min_intent_accuracy or report.entity_f1 < args.min_entity_f1)
+    text = format_report(report)
+    print(text if (failed or not args.quiet) else "\n".join(text.splitlines()[:3]))
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(report.as_dict(), fh, indent=2)
+    if failed:
+        print(f"FAILED: intent accuracy {report.intent_accuracy:.1%} (min {args.min_intent_accuracy:.0%}), "
+              f"place-entity F1 {report.entity_f1:.1%} (min {args.min_entity_f1:.0%})", file=sys.stderr)
+        return 1
+    return 0
+
+
+# --- web --------------------------------------------------------------------------------------------
+
+def add_web(sub) -> None:
+    from bot.web import register_command
+
+    register_command(sub)
+
+
 # --- parser -----------------------------------------------------------------------------------------
 
-COMMANDS = [add_lookup_command, add_registry_command]
-
-
 def build_parser() -> argparse.ArgumentParser:
+    """Every module-level `add_*` function registers one subcommand."""
     parser = argparse.ArgumentParser(prog="python -m bot", description="Filmregionerna bot tools")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for add in COMMANDS:
-        add(sub)
+    for name, add in list(globals().items()):
+        if name.startswith("add_") and callable(add):
+            add(sub)
     return parser
 
 
