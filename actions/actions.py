@@ -79,8 +79,12 @@ class ActionAnswerTopic(RegistryAction, Action):
         text = tracker.latest_message.get("text") or ""
         if mentioned:
             res = resolve_place(str(mentioned[0]), registry=registry)
-        elif intent == "inform_place" and not text.startswith("/"):
+        elif not text.startswith("/"):
+            # No place entity: the text may still name an unknown place after a cue ("i Narnia").
+            # A topic question that names no place at all uses the place from earlier turns.
             res = resolve_place(text, registry=registry)
+            if res.status == "unknown" and not res.matched and intent != "inform_place":
+                res = None
         else:
             res = None
 

@@ -84,8 +84,8 @@ class SwedishTokenizer(Tokenizer):
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False)
 class PlaceExtractor(GraphComponent, EntityExtractorMixin):
-    """Adds one `place` entity per message: the place bot.places found (also ambiguous or unknown ones
-    named after a place cue, so the dialogue can ask back)."""
+    """Adds one `place` entity per message: the place bot.places found, or an ambiguous term (Småland)
+    so the dialogue can ask back. Unknown names ("i Narnia") are left to the action, which reads the text."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -110,7 +110,7 @@ class PlaceExtractor(GraphComponent, EntityExtractorMixin):
         if not text or text.startswith("/"):
             return []
         res = resolve_place(text)
-        if not res.matched or not res.span:
+        if res.status == "unknown" or not res.matched or not res.span:
             return []
         start, end = res.span
         return [
@@ -129,3 +129,10 @@ class PlaceExtractor(GraphComponent, EntityExtractorMixin):
             if found:
                 message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
         return messages
+
+
+# Every model's pipeline imports this module, so the bounded, graceful action-server calls
+# (bot/channels/action_guard.py) are active however Rasa is started (rasa run, rasa shell).
+from bot.channels import action_guard as _action_guard  # noqa: E402
+
+_action_guard.install()
