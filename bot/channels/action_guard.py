@@ -1,0 +1,126 @@
+"""Graceful degradation when the action server is down or slow (a small, documented patch of Rasa 3.6).
+
+Why a patch: Rasa 3.6's `RemoteAction.run` calls the action server with the hard-coded
+`rasa.core.constants.DEFAULT_REQUEST_TIMEOUT` (300 s) passed explicitly to aiohttp, and `EndpointConfig`
+ignores any `timeout` key in endpoints.yml (extra keys only land in `EndpointConfig.kwargs`). When the
+call fails, `MessageProcessor._run_action` logs the exception and drops the action's events, so the
+visitor gets silence (for up to five minutes when the server hangs). Nothing in the configuration
+changes either behaviour.
+
+What it does: wraps `RemoteAction.run` once per process (idempotent) so that
+- each call to the action server is bounded by FILMBOT_ACTION_TIMEOUT seconds (default 1.5);
+- a timeout or connection failure marks the action server unavailable for FILMBOT_ACTION_RETRY_AFTER
+  seconds (default 3): calls in that window fail at once instead of waiting again, so one visitor
+  message costs at most one timeout even though Rasa calls the server twice per turn
+  (action_detect_language, then the answer action). After the window the server is tried again, so
+  answers resume by themselves when it is back;
+- a failed answer action returns one bot message, "Jag kan inte svara just nu, försök igen om en
+  stund." (English when the `language` slot is "en"), which Rasa sends on every channel and stores in
+  the tracker like any reply;
+- a failed slot-mapping action (a custom action named in a slot mapping, here action_detect_language)
+  fails silently: the slot keeps its value and the turn goes on;
+- a 400 from the action server (ActionExecutionRejection) is passed through unchanged, since Rasa's
+  policies rely on it.
+Installed by importing this module from a module Rasa imports at start-up: bot.channels.rest (our REST
+channel, always in credentials.yml) and bot.nlu_components (in every model's pipeline).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from typing import Any, List, Set
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = {
+    "sv": "Jag kan inte svara just nu, försök igen om en stund.",
+    "en": "I can't answer right now, please try again in a moment.",
+}
+ERROR_METADATA_KEY = "filmbot_error"
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+        return value if value > 0 else default
+    except ValueError:
+        return default
+
+
+ACTION_TIMEOUT = _env_float("FILMBOT_ACTION_TIMEOUT", 1.5)
+RETRY_AFTER = _env_float("FILMBOT_ACTION_RETRY_AFTER", 3.0)
+
+
+class _Availability:
+    """Process-wide: when the action server last failed (timeout or no connection)."""
+
+    unavailable_until = 0.0
+
+    @classmethod
+    def available(cls) -> bool:
+        return time.monotonic() >= cls.unavailable_until
+
+    @classmethod
+    def failed(cls) -> None:
+        cls.unavailable_until = time.monotonic() + RETRY_AFTER
+
+    @classmethod
+    def reset(cls) -> None:
+        cls.unavailable_until = 0.0
+
+
+def unavailable_text(lang: Any) -> str:
+    return UNAVAILABLE.get(lang if isinstance(lang, str) else "sv", UNAVAILABLE["sv"])
+
+
+def _slot_mapping_actions(domain: Any) -> Set[str]:
+    names: Set[str] = set()
+    for slot in getattr(domain, "slots", None) or []:
+        for mapping in getattr(slot, "mappings", None) or []:
+            if isinstance(mapping, dict) and mapping.get("action"):
+                names.add(mapping["action"])
+    return names
+
+
+def install() -> None:
+    import aiohttp
+    from rasa.core.actions.action import ActionExecutionRejection, RemoteAction
+    from rasa.shared.core.events import BotUttered
+    from rasa.shared.exceptions import RasaException
+
+    if getattr(RemoteAction.run, "_filmbot_guard", False):
+        return
+    original = RemoteAction.run
+
+    async def run(self, output_channel, nlg, tracker, domain) -> List[Any]:
+        name = self.name()
+        if not _Availability.available():
+            reason = "action server unavailable (recent failure); not calling it"
+        else:
+            try:
+                return await asyncio.wait_for(original(self, output_channel, nlg, tracker, domain),
+                                              ACTION_TIMEOUT)
+            except ActionExecutionRejection:
+                raise
+            except asyncio.TimeoutError:
+                reason = f"no answer within {ACTION_TIMEOUT} s"
+                _Availability.failed()
+            except (RasaException, aiohttp.ClientError, OSError) as exc:
+                reason = str(exc) or type(exc).__name__
+                cause = exc.__cause__
+                # An action that crashed (HTTP 500) is a bug in one action, not an outage.
+                if not isinstance(cause, aiohttp.ClientResponseError):
+                    _Availability.failed()
+        if name in _slot_mapping_actions(domain):
+            logger.warning("Custom action '%s' failed (%s); slot left unchanged.", name, reason)
+            return []
+        logger.error("Custom action '%s' failed (%s); sent the 'cannot answer now' message.", name, reason)
+        lang = tracker.get_slot("language") if tracker is not None else None
+        return [BotUttered(text=unavailable_text(lang), metadata={ERROR_METADATA_KEY: "action_unavailable"})]
+
+    run._filmbot_guard = True  # type: ignore[attr-defined]
+    run.__doc__ = original.__doc__
+    RemoteAction.run = run  # type: ignore[assignment]
+    logger.debug("action guard installed (timeout %.1f s, retry after %.1f s)", ACTION_TIMEOUT, RETRY_AFTER)

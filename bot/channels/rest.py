@@ -1,0 +1,144 @@
+"""REST input channel that validates requests before Rasa sees them (route /webhooks/rest/webhook).
+
+Registered in credentials.yml as `bot.channels.rest.RestInput` in place of Rasa's `rest:`; same name,
+same route, same request and response format. Rasa 3.6's own RestInput answers 500 to a JSON body that
+is not an object and to an empty body, answers 200 with no message at all to `"message": 123` or a
+missing message, files a missing sender under the shared conversation "default", and stores any
+size of text. This one:
+
+- 400 + {"error": ...} (never a stack trace) for: a body that is not JSON, not a JSON object, a missing
+  or non-string `message`, a missing, empty or non-string `sender` (integers are accepted as ids),
+  `metadata` that is not an object;
+- 413 for text over FILMBOT_MAX_MESSAGE_CHARS characters (default 5000) or a body over
+  FILMBOT_MAX_BODY_BYTES bytes (default 64 KiB). Refused, not truncated: the bot would otherwise answer
+  a question the visitor did not ask, and the client learns it must shorten the text;
+- cleans accepted text: NUL and other control characters become spaces (newline and tab stay), lone
+  UTF-16 surrogates are replaced, so every accepted message can be stored, logged and parsed;
+- empty or whitespace-only text is accepted: Rasa answers it politely like any unclear message;
+- if Rasa itself fails while handling a message, the visitor gets the "cannot answer now" message
+  instead of an empty list, and the text is not written to the log.
+Importing this module also installs bot.channels.action_guard (bounded, graceful action-server calls).
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from asyncio import CancelledError
+from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
+
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
+from rasa.core.channels.rest import RestInput as RasaRestInput
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+
+from bot.channels import action_guard
+
+action_guard.install()
+
+logger = logging.getLogger(__name__)
+
+MAX_MESSAGE_CHARS = int(os.environ.get("FILMBOT_MAX_MESSAGE_CHARS", "5000"))
+MAX_BODY_BYTES = int(os.environ.get("FILMBOT_MAX_BODY_BYTES", str(64 * 1024)))
+MAX_SENDER_CHARS = 128
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+class BadRequest(Exception):
+    def __init__(self, status: int, error: str) -> None:
+        super().__init__(error)
+        self.status = status
+        self.error = error
+
+
+def clean_text(text: str) -> str:
+    """Control characters -> spaces (\\n and \\t kept); lone surrogates -> U+FFFD."""
+    text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if _has_surrogates(text) else text
+    return _CONTROL.sub(" ", text)
+
+
+def _has_surrogates(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+        return False
+    except UnicodeEncodeError:
+        return True
+
+
+def parse_request(raw: bytes) -> Tuple[str, str, Optional[Dict[str, Any]], Optional[str]]:
+    """Returns (sender, text, metadata, input_channel) or raises BadRequest."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise BadRequest(413, f"request body larger than {MAX_BODY_BYTES} bytes")
+    if not raw.strip():
+        raise BadRequest(400, "empty request body; expected a JSON object with sender and message")
+    try:
+        body = json.loads(raw.decode("utf-8", "strict"))
+    except (UnicodeDecodeError, ValueError):
+        raise BadRequest(400, "request body is not valid JSON (UTF-8)")
+    if not isinstance(body, dict):
+        raise BadRequest(400, "request body must be a JSON object with sender and message")
+
+    sender = body.get("sender")
+    if isinstance(sender, bool) or not isinstance(sender, (str, int)):
+        raise BadRequest(400, "`sender` is required and must be a string")
+    sender = clean_text(str(sender)).strip()
+    if not sender:
+        raise BadRequest(400, "`sender` must not be empty")
+    if len(sender) > MAX_SENDER_CHARS:
+        raise BadRequest(400, f"`sender` longer than {MAX_SENDER_CHARS} characters")
+
+    text = body.get("message")
+    if not isinstance(text, str):
+        raise BadRequest(400, "`message` is required and must be a string")
+    if len(text) > MAX_MESSAGE_CHARS:
+        raise BadRequest(413, f"`message` longer than {MAX_MESSAGE_CHARS} characters; please shorten it")
+
+    metadata = body.get("metadata")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise BadRequest(400, "`metadata` must be a JSON object")
+    channel = body.get("input_channel")
+    if channel is not None and not isinstance(channel, str):
+        raise BadRequest(400, "`input_channel` must be a string")
+    return sender, clean_text(text), metadata, channel
+
+
+class RestInput(RasaRestInput):
+    """Rasa's REST channel with input validation; keeps the name `rest` and its routes."""
+
+    @classmethod
+    def name(cls) -> Text:
+        return "rest"
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
+        webhook = Blueprint("custom_webhook_FilmbotRestInput", __name__)
+
+        @webhook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @webhook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                sender, text, metadata, channel = parse_request(request.body or b"")
+            except BadRequest as exc:
+                return response.json({"error": exc.error}, status=exc.status)
+            input_channel = channel or self.name()
+            collector = CollectingOutputChannel()
+            try:
+                await on_new_message(UserMessage(text, collector, sender, input_channel=input_channel,
+                                                 metadata=metadata))
+            except CancelledError:
+                logger.error("REST message from a visitor was cancelled (timeout)")
+                raise
+            except Exception as exc:  # noqa: BLE001 - the visitor must still get an answer
+                logger.error("Handling a REST message failed: %s", type(exc).__name__, exc_info=True)
+                if not collector.messages:
+                    lang = None
+                    return response.json([{"recipient_id": sender,
+                                           "text": action_guard.unavailable_text(lang)}])
+            return response.json(collector.messages)
+
+        return webhook
