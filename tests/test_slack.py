@@ -21,6 +21,7 @@ from stack import ROOT, BotStack
 SECRET = "test-signing-secret-8f2a"
 TOKEN = "xoxb-test-token"
 BOT_USER = "U0BOT"
+LISTEN_CHANNEL = "CLISTEN1"
 WEBHOOK = "/webhooks/slack/webhook"
 REPLY_TIMEOUT = 30.0   # the first reply also warms up the model
 SETTLE = 2.5           # time given to a (wrong) extra post to show up
@@ -37,8 +38,10 @@ def slack():
     from bot.channels.config import slack_section
 
     with FakeSlack() as fake:
-        credentials = (ROOT / "credentials.yml").read_text().rstrip("\n") + "\n\n" + slack_section(env={})
-        env = {"SLACK_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url}
+        # SLACK_CHANNEL: the bot also reads plain messages in this one channel (not only @mentions).
+        env = {"SLACK_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url,
+               "SLACK_CHANNEL": LISTEN_CHANNEL}
+        credentials = (ROOT / "credentials.yml").read_text().rstrip("\n") + "\n\n" + slack_section(env=env)
         with BotStack(credentials=credentials, extra_env=env) as stack:
             yield Slack(stack, fake)
 
@@ -185,14 +188,32 @@ def test_retry_of_unseen_event_is_answered(slack):
 
 
 def test_same_message_as_mention_and_message_answered_once(slack):
+    """In SLACK_CHANNEL an @mention arrives twice: as app_mention and as message (other event_id)."""
     ts = _ts()
     text = f"<@{BOT_USER}> Var kan jag få stöd för kortfilm i Dalarna?"
-    common = {"channel": "CDUP1", "user": "U3", "ts": ts, "client_msg_id": f"cmid-{ts}", "text": text}
+    common = {"channel": LISTEN_CHANNEL, "user": "U3", "ts": ts, "client_msg_id": f"cmid-{ts}", "text": text}
     slack.send_event({"type": "app_mention", **common})
-    first = slack.replies("CDUP1", ts)
+    first = slack.replies(LISTEN_CHANNEL, ts)
+    assert "Film i Dalarna" in joined(first)
     slack.send_event({"type": "message", "channel_type": "channel", **common})
     time.sleep(SETTLE)
-    assert len(slack.fake.posts(channel="CDUP1")) == len(first)
+    assert len(slack.fake.posts(channel=LISTEN_CHANNEL)) == len(first)
+
+
+def test_plain_message_in_listen_channel_answered_in_thread(slack):
+    ts = _ts()
+    slack.send_event({"type": "message", "channel_type": "channel", "channel": LISTEN_CHANNEL, "user": "U4",
+                      "ts": ts, "client_msg_id": f"cmid-{ts}", "text": "Var kan jag få stöd för kortfilm i Dalarna?"})
+    assert "Film i Dalarna" in joined(slack.replies(LISTEN_CHANNEL, ts))
+
+
+def test_plain_message_in_other_channel_ignored(slack):
+    ts = _ts()
+    status, _, _ = slack.send_event({"type": "message", "channel_type": "channel", "channel": "COTHER1",
+                                     "user": "U4", "ts": ts, "text": "Var kan jag få stöd för kortfilm i Dalarna?"})
+    assert status == 200
+    time.sleep(SETTLE)
+    assert slack.fake.posts(channel="COTHER1") == []
 
 
 def test_more_than_five_buttons_split_and_button_click_answered_in_thread(slack):
@@ -227,3 +248,28 @@ def test_more_than_five_buttons_split_and_button_click_answered_in_thread(slack)
     answer = joined(after[n_before:])
     assert "Film i Dalarna" in answer, after
     assert slack.fake.posts(channel="DBTN1") == after  # everything stayed in the thread
+
+
+# -- no server needed -----------------------------------------------------------------------------
+
+def test_seen_events_lru_and_ttl():
+    from bot.channels.slack import SeenEvents
+
+    now = [0.0]
+    seen = SeenEvents(max_size=3, ttl=60, clock=lambda: now[0])
+    assert seen.check_and_add(["event:a", "msg:a"]) is False
+    assert seen.check_and_add(["event:a2", "msg:a"]) is True      # same message, other event id
+    assert seen.check_and_add(["event:b"]) is False
+    assert len(seen) <= 3                                         # bounded
+    assert "event:a" not in seen                                  # oldest evicted
+    now[0] = 61.0
+    assert seen.check_and_add(["event:b"]) is False               # expired after the TTL
+
+
+def test_slack_section_drops_unset_channel():
+    from bot.channels.config import slack_section
+
+    assert "slack_channel:" not in slack_section(env={})
+    assert "slack_channel: ${SLACK_CHANNEL}" in slack_section(env={"SLACK_CHANNEL": "C1"})
+    assert "conversation_granularity: thread" in slack_section(env={})
+    assert "bot.channels.slack.FilmSlackInput:" in slack_section(env={})
