@@ -13,6 +13,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -164,8 +165,33 @@ def test_first_open_privacy_notice_greeting_and_accessibility(page):
     assert not page.errors, page.errors
 
 
+def test_page_server_serves_only_the_page(site, bot):
+    def get(path):
+        try:
+            with urllib.request.urlopen(site.rstrip("/") + path, timeout=5) as resp:
+                return resp.status, resp.headers, resp.read().decode("utf-8", "replace")
+        except urllib.error.HTTPError as err:
+            return err.code, err.headers, ""
+
+    status, headers, body = get("/config.js")
+    assert status == 200 and json.dumps(bot.url) in body
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    assert get("/socket.io.min.js")[0] == 200
+    for path in ("/package.json", "/node_modules/socket.io-client/package.json", "/..%2fMakefile",
+                 "/%2e%2e/credentials.yml", "/README.md"):
+        assert get(path)[0] == 404, path
+
+
 def test_question_gets_answer_with_link(page):
+    # record whether the typing indicator showed while waiting
+    page.evaluate("""() => {
+        const t = document.querySelector('.fb-typing');
+        window.__typingSeen = false;
+        new MutationObserver(() => { if (!t.hidden) window.__typingSeen = true; })
+            .observe(t, {attributes: true, attributeFilter: ['hidden']});
+    }""")
     ask(page, "Var kan jag söka stöd för film i Dalarna?")
+    assert page.evaluate("() => window.__typingSeen"), "no typing indicator while waiting"
     answer = bot_messages(page).last
     expect(answer).to_contain_text("Film i Dalarna")
     # URLs in bot text become real links, built as DOM nodes.
