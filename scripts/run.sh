@@ -8,6 +8,7 @@ RASA_PORT=${RASA_PORT:-5005}
 ACTION_PORT=${ACTION_PORT:-5055}
 WEB_PORT=${WEB_PORT:-8000}
 MODEL=${FILMBOT_MODEL:-models/current.tar.gz}
+ENDPOINTS=${FILMBOT_ENDPOINTS:-endpoints.yml}
 mkdir -p var/log
 mode=${1:-}
 
@@ -16,6 +17,7 @@ cleanup() {
   trap - INT TERM EXIT
   for pid in "${pids[@]}"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  rm -f "${CREDS:-}"
   echo "run: stopped"
 }
 trap cleanup INT TERM EXIT
@@ -23,7 +25,8 @@ trap cleanup INT TERM EXIT
 # Each child in its own process group so Ctrl-C reaches all of its children too.
 start() { setsid "$@" & pids+=($!); }
 
-.venv/bin/python -m bot credentials > var/credentials.yml
+CREDS=var/credentials.$$.yml
+.venv/bin/python -m bot credentials > "$CREDS"
 api_args=()
 if [ -n "${RASA_AUTH_TOKEN:-}" ]; then
   api_args=(--enable-api --auth-token "$RASA_AUTH_TOKEN")
@@ -32,16 +35,19 @@ else
   echo "run: Rasa HTTP API closed (set RASA_AUTH_TOKEN to open it)"
 fi
 
+# Browsers may call Rasa only from these origins (space-separated CORS_ORIGINS; default: the chat page).
+read -r -a cors <<< "${CORS_ORIGINS:-http://localhost:$WEB_PORT http://127.0.0.1:$WEB_PORT}"
+
 echo "run: action server on 127.0.0.1:$ACTION_PORT"
 start env SANIC_HOST=127.0.0.1 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" --quiet
 
 if [ "$mode" = "--shell" ]; then
-  .venv/bin/rasa shell --model "$MODEL" --endpoints endpoints.yml
+  .venv/bin/rasa shell --model "$MODEL" --endpoints "$ENDPOINTS"
   exit 0
 fi
 
-start .venv/bin/rasa run --model "$MODEL" --endpoints endpoints.yml --credentials var/credentials.yml \
-  -i 127.0.0.1 -p "$RASA_PORT" --cors ${CORS_ORIGINS:-"http://localhost:$WEB_PORT http://127.0.0.1:$WEB_PORT"} \
+start .venv/bin/rasa run --model "$MODEL" --endpoints "$ENDPOINTS" --credentials "$CREDS" \
+  -i 127.0.0.1 -p "$RASA_PORT" --cors "${cors[@]}" \
   "${api_args[@]}" --log-file var/log/rasa.log
 if [ -f bot/web.py ]; then
   start .venv/bin/python -m bot web --port "$WEB_PORT" --rasa-url "http://localhost:$RASA_PORT"

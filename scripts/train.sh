@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Trains models/current.tar.gz only when training inputs changed (content hash of config, domain,
-# data and the custom NLU components). Usage: scripts/train.sh [--force] [--out DIR]
+# data and the custom NLU components). Usage: scripts/train.sh [--force] [--check] [--out DIR]
+# --check: exit 0 if the model is up to date, 1 if it would be retrained (trains nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out=models; force=0
+out=models; force=0; check=0
 while [ $# -gt 0 ]; do
-  case "$1" in --force) force=1;; --out) out=$2; shift;; *) echo "unknown option $1" >&2; exit 2;; esac; shift
+  case "$1" in --force) force=1;; --check) check=1;; --out) out=$2; shift;; *) echo "unknown option $1" >&2; exit 2;; esac; shift
 done
 hash=$(cat config.yml domain.yml data/*.yml bot/nlu_components.py requirements.lock | sha256sum | cut -c1-16)
 if [ $force = 0 ] && [ -f "$out/current.tar.gz" ] && [ "$(cat "$out/.fingerprint" 2>/dev/null)" = "$hash" ]; then
   echo "train: model up to date ($out/current.tar.gz, inputs $hash), not retraining"
   exit 0
 fi
+if [ $check = 1 ]; then echo "train: $out/current.tar.gz is missing or out of date (inputs $hash)"; exit 1; fi
 mkdir -p "$out"
 echo "train: training $out/current.tar.gz (inputs $hash)"
 start=$(date +%s)

@@ -1,0 +1,123 @@
+"""`make run`'s script: starts everything, keeps conversations across restarts, Ctrl-C leaves nothing behind;
+a second setup/train does nothing."""
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from stack import ROOT, default_model, free_port
+
+
+def _post(port, sender, message):
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/webhooks/rest/webhook", method="POST",
+                                 data=json.dumps({"sender": sender, "message": message}).encode(),
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        return "\n".join(m.get("text", "") for m in json.loads(resp.read()))
+
+
+def _processes_mentioning(marker: str):
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if marker in cmd:
+            found.append((int(pid), cmd))
+    return found
+
+
+class RunScript:
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.rasa_port, self.action_port, self.web_port = free_port(), free_port(), free_port()
+        self.endpoints = tmp / "endpoints.yml"
+        self.db = tmp / "tracker.db"
+        self.endpoints.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
+            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.db}"\n')
+        self.proc = None
+
+    def start(self):
+        env = dict(os.environ, RASA_PORT=str(self.rasa_port), ACTION_PORT=str(self.action_port),
+                   WEB_PORT=str(self.web_port), FILMBOT_MODEL=str(default_model()),
+                   FILMBOT_ENDPOINTS=str(self.endpoints))
+        env.pop("RASA_AUTH_TOKEN", None)
+        self.log = open(self.tmp / "run.log", "ab")
+        offset = self.log.tell()
+        self.proc = subprocess.Popen(["scripts/run.sh"], cwd=ROOT, env=env, stdout=self.log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.time() + 240
+        while time.time() < deadline:
+            assert self.proc.poll() is None, (self.tmp / "run.log").read_text()[-3000:]
+            if "run: ready." in (self.tmp / "run.log").read_text()[offset:]:
+                return
+            time.sleep(0.5)
+        raise TimeoutError((self.tmp / "run.log").read_text()[-3000:])
+
+    def ctrl_c(self):
+        os.killpg(self.proc.pid, signal.SIGINT)  # what the terminal sends on Ctrl-C
+        self.proc.wait(60)
+
+
+@pytest.fixture
+def run_script(tmp_path):
+    rs = RunScript(tmp_path)
+    yield rs
+    if rs.proc and rs.proc.poll() is None:
+        os.killpg(rs.proc.pid, signal.SIGKILL)
+    for pid, _ in _processes_mentioning(str(rs.endpoints)):
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_run_keeps_conversations_and_ctrl_c_stops_everything(run_script):
+    run_script.start()
+    assert _post(run_script.rasa_port, "a", "hej").startswith("Hej!")
+    assert "Film i Dalarna" in _post(run_script.rasa_port, "a", "jag bor i Mora")
+    run_script.ctrl_c()
+    assert "run: stopped" in (run_script.tmp / "run.log").read_text()
+    time.sleep(1)
+    assert _processes_mentioning(str(run_script.endpoints)) == []
+    assert _processes_mentioning(f"--port {run_script.action_port}") == []
+
+    with sqlite3.connect(run_script.db) as db:
+        texts = [json.loads(row[0]).get("text") for row in
+                 db.execute("select data from events where sender_id='a' and type_name='user'")]
+    assert texts == ["hej", "jag bor i Mora"]
+
+    run_script.start()  # `make run` again: same tracker store
+    out = _post(run_script.rasa_port, "a", "och för barn och unga då?")
+    assert "Film i Dalarna" in out  # the place slot came back from the store
+    run_script.ctrl_c()
+
+
+def test_http_api_closed_without_token(run_script):
+    run_script.start()
+    try:
+        urllib.request.urlopen(f"http://127.0.0.1:{run_script.rasa_port}/conversations/a/tracker", timeout=10)
+        status = 200
+    except urllib.error.HTTPError as err:
+        status = err.code
+    assert status in (401, 403, 404)
+    run_script.ctrl_c()
+
+
+def test_second_setup_and_train_do_nothing():
+    out = subprocess.run(["scripts/setup.sh"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    assert "nothing to install" in out
+    model_dir = default_model().parent
+    check = subprocess.run(["scripts/train.sh", "--check", "--out", str(model_dir)], cwd=ROOT,
+                           capture_output=True, text=True)
+    assert check.returncode == 0, f"{model_dir} is not the model of the current inputs (`make test` trains it): {check.stdout}"
+    out = subprocess.run(["scripts/train.sh", "--out", str(model_dir)], cwd=ROOT, capture_output=True, text=True,
+                         check=True).stdout
+    assert "not retraining" in out
