@@ -137,6 +137,40 @@ def add_web(sub) -> None:
     register_command(sub)
 
 
+# --- purge ------------------------------------------------------------------------------------------
+
+def add_purge(sub) -> None:
+    p = sub.add_parser(
+        "purge", help="delete old conversations (or one visitor's) from the SQL tracker store",
+        description="Delete every conversation whose last event is older than FILMBOT_RETENTION_DAYS days "
+                    "(default 30) from the tracker store in endpoints.yml, or with --sender one visitor's "
+                    "conversation whatever its age.")
+    p.add_argument("--sender", default=None, metavar="ID", help="delete this conversation (sender id) only")
+    p.add_argument("--days", default=None, metavar="N",
+                   help="retention period in days (default: $FILMBOT_RETENTION_DAYS or 30)")
+    p.add_argument("--endpoints", default=None, metavar="PATH",
+                   help="endpoints file (default: $FILMBOT_ENDPOINTS or endpoints.yml)")
+    p.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
+    p.set_defaults(func=cmd_purge)
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    from bot.purge import PurgeError, purge, retention_days
+
+    try:
+        days = retention_days(args.days)
+        result = purge(days=days, sender=args.sender, endpoints=args.endpoints, dry_run=args.dry_run)
+    except PurgeError as exc:
+        print(f"purge: {exc}", file=sys.stderr)
+        return 1
+    verb = "would delete" if result.dry_run else "deleted"
+    scope = f"conversation {args.sender!r}" if args.sender is not None else f"conversations idle > {days:g} days"
+    print(f"purge: {verb} {len(result.senders)} {scope} ({result.events} events) in {result.url}")
+    if args.sender is not None and not result.senders:
+        print(f"purge: no conversation with sender id {args.sender!r}", file=sys.stderr)
+    return 0
+
+
 # --- parser -----------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:

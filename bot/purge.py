@@ -1,0 +1,125 @@
+"""Retention: delete old conversations (or one visitor's) from the SQL tracker store Rasa uses.
+
+Reads `tracker_store` from endpoints.yml (or FILMBOT_ENDPOINTS / --endpoints; `${VAR}` references are
+expanded as Rasa does), builds the same SQLAlchemy URL as Rasa's SQLTrackerStore (SQLite by default,
+PostgreSQL works too) and deletes from Rasa's `events` table:
+- every conversation whose last event is older than FILMBOT_RETENTION_DAYS days (default 30), or
+- with a sender id, that one conversation, whatever its age (a visitor's request to be forgotten).
+A conversation is all rows with one sender_id, so nothing half-deleted is left behind (one transaction).
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+from bot.paths import ROOT
+
+DEFAULT_RETENTION_DAYS = 30
+EVENTS_TABLE = "events"  # fixed by rasa.core.tracker_store.SQLTrackerStore.SQLEvent
+
+
+class PurgeError(Exception):
+    pass
+
+
+@dataclass
+class PurgeResult:
+    url: str
+    senders: List[str]
+    events: int
+    dry_run: bool
+
+
+def retention_days(value: Optional[str] = None) -> float:
+    raw = value if value is not None else os.environ.get("FILMBOT_RETENTION_DAYS", str(DEFAULT_RETENTION_DAYS))
+    try:
+        days = float(raw)
+    except ValueError:
+        raise PurgeError(f"FILMBOT_RETENTION_DAYS must be a number of days, not {raw!r}")
+    if days < 0:
+        raise PurgeError("the retention period cannot be negative")
+    return days
+
+
+def tracker_store_config(endpoints: Optional[Path] = None) -> Dict[str, Any]:
+    from rasa.shared.utils.io import read_config_file
+
+    path = Path(endpoints or os.environ.get("FILMBOT_ENDPOINTS") or ROOT / "endpoints.yml")
+    if not path.is_absolute() and not path.exists():
+        path = ROOT / path
+    if not path.exists():
+        raise PurgeError(f"endpoints file not found: {path}")
+    cfg = (read_config_file(str(path)) or {}).get("tracker_store") or {}
+    store_type = str(cfg.get("type") or cfg.get("store_type") or "").lower()
+    if store_type not in ("sql",):
+        raise PurgeError(f"{path}: tracker_store type is {cfg.get('type')!r}; purge supports type: SQL only")
+    return dict(cfg)
+
+
+def db_url(cfg: Dict[str, Any]):
+    """The SQLAlchemy URL Rasa's SQLTrackerStore.get_db_url builds from the same settings."""
+    import sqlalchemy as sa
+    from urllib import parse
+
+    dialect = cfg.get("dialect", "sqlite")
+    host, port = cfg.get("host"), cfg.get("port")
+    db = str(cfg.get("db", "rasa.db"))
+    if host and "://" in str(host):
+        return str(host)
+    if host:
+        parsed = parse.urlsplit(f"scheme://{host}")
+        port = parsed.port or port
+        host = parsed.hostname or host
+    if dialect == "sqlite" and db != ":memory:" and not Path(db).is_absolute():
+        db = str(ROOT / db)  # scripts/run.sh starts Rasa in the repository root
+    return sa.engine.url.URL.create(dialect, username=cfg.get("username"), password=cfg.get("password"),
+                                    host=host, port=int(port) if port else None, database=db,
+                                    query=cfg.get("query") or {})
+
+
+def purge(days: Optional[float] = None, sender: Optional[str] = None, endpoints: Optional[Path] = None,
+          now: Optional[float] = None, dry_run: bool = False, url: Any = None) -> PurgeResult:
+    import sqlalchemy as sa
+
+    url = url or db_url(tracker_store_config(endpoints))
+    engine = sa.create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if not sa.inspect(conn).has_table(EVENTS_TABLE):
+                return PurgeResult(_safe(url), [], 0, dry_run)
+            if sender is not None:
+                senders = [r[0] for r in conn.execute(
+                    sa.text(f"SELECT DISTINCT sender_id FROM {EVENTS_TABLE} WHERE sender_id = :s"), {"s": sender})]
+            else:
+                cutoff = (now if now is not None else time.time()) - retention_days(
+                    None if days is None else str(days)) * 86400
+                senders = [r[0] for r in conn.execute(sa.text(
+                    f"SELECT sender_id FROM {EVENTS_TABLE} GROUP BY sender_id HAVING MAX(timestamp) < :c"),
+                    {"c": cutoff})]
+            count = 0
+            for s in senders:
+                if dry_run:
+                    count += conn.execute(sa.text(f"SELECT COUNT(*) FROM {EVENTS_TABLE} WHERE sender_id = :s"),
+                                          {"s": s}).scalar() or 0
+                else:
+                    count += conn.execute(sa.text(f"DELETE FROM {EVENTS_TABLE} WHERE sender_id = :s"),
+                                          {"s": s}).rowcount or 0
+    finally:
+        engine.dispose()
+    return PurgeResult(_safe(url), senders, count, dry_run)
+
+
+def _safe(url: Any) -> str:
+    """The URL without its password, for messages."""
+    try:
+        return url.render_as_string(hide_password=True)
+    except AttributeError:
+        import sqlalchemy as sa
+
+        try:
+            return sa.engine.make_url(str(url)).render_as_string(hide_password=True)
+        except Exception:  # noqa: BLE001
+            return "<database>"
