@@ -15,6 +15,10 @@ size of text. This one:
 - cleans accepted text: NUL and other control characters become spaces (newline and tab stay), lone
   UTF-16 surrogates are replaced, so every accepted message can be stored, logged and parsed;
 - empty or whitespace-only text is accepted: Rasa answers it politely like any unclear message;
+- refuses to serve without a model: if Rasa could not load the model at start-up (a corrupt or
+  truncated .tar.gz; Rasa 3.6 then logs a warning and serves an empty reply to every message), the
+  process logs one clear line and exits with status 78 (set FILMBOT_REQUIRE_MODEL=0 to allow a
+  model-less start, e.g. when a model server will provide one);
 - if Rasa itself fails while handling a message, the visitor gets the "cannot answer now" message
   instead of an empty list, and the text is not written to the log.
 Importing this module also installs bot.channels.action_guard (bounded, graceful action-server calls).
@@ -25,6 +29,7 @@ import json
 import logging
 import os
 import re
+import sys
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
@@ -43,6 +48,7 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = int(os.environ.get("FILMBOT_MAX_MESSAGE_CHARS", "5000"))
 MAX_BODY_BYTES = int(os.environ.get("FILMBOT_MAX_BODY_BYTES", str(64 * 1024)))
 MAX_SENDER_CHARS = 128
+EXIT_NO_MODEL = 78  # EX_CONFIG
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -105,6 +111,16 @@ def parse_request(raw: bytes) -> Tuple[str, str, Optional[Dict[str, Any]], Optio
     return sender, clean_text(text), metadata, channel
 
 
+def _model_arg() -> str:
+    argv = sys.argv
+    for i, arg in enumerate(argv):
+        if arg in ("--model", "-m") and i + 1 < len(argv):
+            return argv[i + 1]
+        if arg.startswith("--model="):
+            return arg.split("=", 1)[1]
+    return "(default models/ folder)"
+
+
 class RestInput(RasaRestInput):
     """Rasa's REST channel with input validation; keeps the name `rest` and its routes."""
 
@@ -114,6 +130,18 @@ class RestInput(RasaRestInput):
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[None]]) -> Blueprint:
         webhook = Blueprint("custom_webhook_FilmbotRestInput", __name__)
+
+        @webhook.listener("after_server_start")
+        async def require_model(app, _loop) -> None:
+            agent = getattr(app.ctx, "agent", None)
+            if os.environ.get("FILMBOT_REQUIRE_MODEL", "1") == "0" or (agent is not None and agent.is_ready()):
+                return
+            message = (f"filmbot: could not load the model {_model_arg()} (missing, corrupt or not a Rasa "
+                       f"model); refusing to serve without one. Retrain with `make train`.")
+            logger.critical(message)
+            print(message, file=sys.stderr, flush=True)
+            logging.shutdown()
+            os._exit(EXIT_NO_MODEL)
 
         @webhook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
