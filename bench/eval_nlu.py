@@ -1,8 +1,8 @@
 """Held-out NLU accuracy of one trained model, in-process (rasa.core.agent.load_agent + parse_message).
 
-    python bench/eval_nlu.py MODEL.tar.gz [--test tests/nlu/test_nlu.yml tests/nlu/test_nlu_en.yml]
+    python bench/eval_nlu.py MODEL.tar.gz [MODEL2.tar.gz ...] [--test tests/nlu/test_nlu.yml tests/nlu/test_nlu_en.yml]
 
-Prints one JSON line: intent accuracy (full retrieval intent `faq/x`, and base intent `faq`), place-entity
+Prints one JSON line per model: intent accuracy (full retrieval intent `faq/x`, and base intent `faq`), place-entity
 precision/recall/F1 and the misses. Intents: the predicted full intent is `faq/<key>` from the
 ResponseSelector when the top intent is `faq`, else the top intent; the gold one is the test file's label.
 Places: an annotated place and a predicted one match when their span texts are equal (case-insensitive) or
@@ -77,9 +77,11 @@ async def predict(model: str, examples: List[Dict[str, Any]]) -> float:
         top = (parsed.get("intent") or {}).get("name")
         full = top
         if top:
-            sel = (parsed.get("response_selector") or {}).get(top) or {}
+            # A's selector is keyed by its retrieval_intent (faq); B's (no retrieval_intent) by "default".
+            rs = parsed.get("response_selector") or {}
+            sel = rs.get(top) or rs.get("default") or {}
             key = (sel.get("response") or {}).get("intent_response_key")
-            if key:
+            if key and key.split("/", 1)[0] == top:
                 full = key
         ex["pred_intent"] = top
         ex["pred_full"] = full
@@ -125,18 +127,19 @@ def score(examples: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("model")
+    ap.add_argument("models", nargs="+", help="one or more model archives (one TensorFlow import for all)")
     ap.add_argument("--test", nargs="*", type=Path, default=DEFAULT_TESTS)
     args = ap.parse_args(argv)
-    logging.disable(logging.WARNING)
-    examples = load_examples(args.test)
-    t0 = time.perf_counter()
-    load_s = asyncio.run(predict(args.model, examples))
-    parse_s = time.perf_counter() - t0 - load_s
-    result = score(examples)
-    result.update({"model": args.model, "load_s": round(load_s, 2),
-                   "parse_ms_mean": round(parse_s / max(1, len(examples)) * 1000, 2)})
-    print(json.dumps(result, ensure_ascii=False))
+    logging.basicConfig(level=logging.ERROR)
+    for model in args.models:
+        examples = load_examples(args.test)
+        t0 = time.perf_counter()
+        load_s = asyncio.run(predict(model, examples))
+        parse_s = time.perf_counter() - t0 - load_s
+        result = score(examples)
+        result.update({"model": model, "load_s": round(load_s, 2),
+                       "parse_ms_mean": round(parse_s / max(1, len(examples)) * 1000, 2)})
+        print(json.dumps(result, ensure_ascii=False), flush=True)
     return 0
 
 

@@ -34,8 +34,10 @@ def percentile(sorted_values: Sequence[float], p: float) -> Optional[float]:
 
 
 async def _conversation(session: aiohttp.ClientSession, url: str, sender: str, texts: List[str],
-                        timeout: float, out: Dict[str, Any]) -> None:
+                        timeout: float, out: Dict[str, Any], stop_at: Optional[float] = None) -> None:
     for text in texts:
+        if stop_at is not None and time.perf_counter() >= stop_at:
+            return
         t0 = time.perf_counter()
         try:
             async with session.post(url, json={"sender": sender, "message": text},
@@ -55,27 +57,32 @@ async def _conversation(session: aiohttp.ClientSession, url: str, sender: str, t
                 out["latencies"].append(dt)
                 if not reply:
                     out["lost"] += 1
+                    out["lost_samples"].append(text)
         except Exception as exc:  # timeouts, refused connections
             out["errors"] += 1
             out["error_samples"].append(f"{type(exc).__name__}: {exc}"[:160])
 
 
 async def run_load(url: str, concurrency: int, per_conv: int, messages: Sequence[str] = DEFAULT_MESSAGES,
-                   sender_prefix: str = "bench", timeout: float = 30.0, seed: int = 1) -> Dict[str, Any]:
+                   sender_prefix: str = "bench", timeout: float = 30.0, seed: int = 1,
+                   stop_after: Optional[float] = None) -> Dict[str, Any]:
+    """stop_after (seconds): conversations stop sending new messages after this time."""
     rnd = random.Random(seed)
-    out: Dict[str, Any] = {"latencies": [], "errors": 0, "lost": 0, "error_samples": []}
+    out: Dict[str, Any] = {"latencies": [], "errors": 0, "lost": 0, "error_samples": [], "lost_samples": []}
     conns = aiohttp.TCPConnector(limit=concurrency + 5, force_close=False)
     async with aiohttp.ClientSession(connector=conns) as session:
         plans = [[rnd.choice(messages) for _ in range(per_conv)] for _ in range(concurrency)]
         t0 = time.perf_counter()
-        await asyncio.gather(*(_conversation(session, url, f"{sender_prefix}-{i}", plan, timeout, out)
+        stop_at = t0 + stop_after if stop_after else None
+        await asyncio.gather(*(_conversation(session, url, f"{sender_prefix}-{i}", plan, timeout, out, stop_at)
                                for i, plan in enumerate(plans)))
         wall = time.perf_counter() - t0
     lat = sorted(out["latencies"])
-    sent = concurrency * per_conv
+    sent = len(lat) + out["errors"]
     return {
         "concurrency": concurrency, "per_conv": per_conv, "sent": sent, "ok": len(lat),
         "errors": out["errors"], "lost": out["lost"], "error_samples": out["error_samples"][:5],
+        "lost_samples": out["lost_samples"][:10],
         "wall_s": round(wall, 3), "throughput": round(len(lat) / wall, 2) if wall > 0 else None,
         "p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95), "p99_ms": percentile(lat, 99),
         "mean_ms": statistics.fmean(lat) if lat else None, "max_ms": lat[-1] if lat else None,

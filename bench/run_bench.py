@@ -220,15 +220,24 @@ def serve_floor(workdir: Path, messages: List[str], scale: float, rep: int) -> D
         kill_group(proc)
 
 
-def accuracy(name: str, model: str, workdir: Path) -> Dict[str, Any]:
+def accuracy(models: Dict[str, str], workdir: Path) -> Dict[str, Any]:
+    """Both models in one process (one TensorFlow import): bench/eval_nlu.py."""
     t0 = time.perf_counter()
-    with open(workdir / f"eval-{name}.log", "wb") as errf:
-        out = subprocess.run([PY, "-W", "ignore", str(BENCH / "eval_nlu.py"), model], cwd=ROOT,
-                             stdout=subprocess.PIPE, stderr=errf, check=True,
+    names = list(models)
+    with open(workdir / "eval.log", "wb") as errf:
+        out = subprocess.run([PY, "-W", "ignore", str(BENCH / "eval_nlu.py")] + [models[n] for n in names],
+                             cwd=ROOT, stdout=subprocess.PIPE, stderr=errf, check=True,
                              env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT)))
-    res = json.loads(out.stdout.decode().strip().splitlines()[-1])
-    log(f"accuracy {name}: intent {res['intent_acc']:.3f} (base {res['base_intent_acc']:.3f}), "
-        f"place F1 {res['place_f1']:.3f} ({time.perf_counter() - t0:.0f} s)")
+    by_model = {}
+    for line in out.stdout.decode().splitlines():
+        if line.startswith("{"):
+            d = json.loads(line)
+            by_model[d["model"]] = d
+    res = {n: by_model[models[n]] for n in names}
+    for n in names:
+        log(f"accuracy {n}: intent {res[n]['intent_acc']:.3f} (base {res[n]['base_intent_acc']:.3f}), place F1 "
+            f"{res[n]['place_f1']:.3f}, model load {res[n]['load_s']} s, parse {res[n]['parse_ms_mean']} ms")
+    log(f"accuracy: {time.perf_counter() - t0:.0f} s")
     return res
 
 
@@ -340,7 +349,8 @@ def loadavg() -> str:
 
 
 # -- main ------------------------------------------------------------------------------------------
-def run(reps: int, scale: float, full: Optional[tuple], budget: float) -> Dict[str, Any]:
+def run(reps: int, scale: float, full: Optional[tuple], budget: float,
+        preset: Dict[str, str]) -> Dict[str, Any]:
     t_start = time.perf_counter()
     workdir = Path(tempfile.mkdtemp(prefix="bench-", dir=str(ROOT / "var") if (ROOT / "var").is_dir() else None))
     log(f"work dir {workdir}; {reps} repetition(s), scale {scale}, load average {loadavg()}")
@@ -363,7 +373,7 @@ def run(reps: int, scale: float, full: Optional[tuple], budget: float) -> Dict[s
         for name in ("A", "B"):
             rdir = workdir / f"rep{rep}"
             rdir.mkdir(parents=True, exist_ok=True)
-            run_[name] = train(name, rdir)
+            run_[name] = {"model": preset[name]} if name in preset else train(name, rdir)
             last_models[name] = run_[name]["model"]
         for name in ("A", "B"):
             run_[name].update(serve(name, run_[name]["model"], workdir / f"rep{rep}", messages, scale, rep))
@@ -373,7 +383,7 @@ def run(reps: int, scale: float, full: Optional[tuple], budget: float) -> Dict[s
         results["runs"].append(run_)
         RESULTS.write_text(json.dumps(results, indent=1, ensure_ascii=False))
         log(f"repetition {rep} done in {rep_times[-1]:.0f} s (load average {loadavg()})")
-    results["accuracy"] = {name: accuracy(name, last_models[name], workdir) for name in ("A", "B")}
+    results["accuracy"] = accuracy(last_models, workdir)
     results["places"] = places_bench()
     if full:
         results["full_load"] = full_load(last_models["A"], workdir, messages, *full)
@@ -388,6 +398,8 @@ def run(reps: int, scale: float, full: Optional[tuple], budget: float) -> Dict[s
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--render", action="store_true", help="only re-render BENCHMARKS.md and the plot")
+    ap.add_argument("--model", action="append", default=[], metavar="A=PATH",
+                    help="development only: use this trained model instead of training (no training time)")
     args = ap.parse_args(argv)
     if args.render:
         results = json.loads(RESULTS.read_text())
@@ -397,7 +409,7 @@ def main(argv=None) -> int:
         fl = os.environ.get("BENCH_FULL_LOAD", "50x100")
         full = None if fl in ("", "0") else tuple(int(x) for x in fl.lower().split("x"))
         budget = float(os.environ.get("BENCH_BUDGET_S", "1680"))
-        results = run(reps, scale, full, budget)
+        results = run(reps, scale, full, budget, dict(m.split("=", 1) for m in args.model))
     from report import render, plot   # noqa: E402
 
     plot(results, PLOT)
