@@ -152,6 +152,9 @@ DOMAIN_WORDS: FrozenSet[str] = frozenset(
     children youth cinema screening screenings equipment course courses contact where which
     nearest live living based lives county municipality region centre center office
     bor bodde flyttat flytta jobbar arbetar jobba bo stad staden ort orten byn by landet sverige swedish sweden
+    skog skogen sjö sjön hav havet fjäll fjällen kust kusten landsbygd landsbygden stan förort förorten park
+    parken skola skolan hus huset hemma gata gatan väg vägen torg torget strand stranden ön öarna norr söder
+    väster öster norra södra västra östra marken trädgården köket källaren vinden garaget
     """.split()
 )
 

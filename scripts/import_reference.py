@@ -212,6 +212,7 @@ AMBIGUOUS = [
     ("Uppland", "landskap", ["03", "01"], None, "Uppland"),
     ("Roslagen", "region", ["01", "03"], None, "Roslagen"),
     ("Lappland", "landskap", ["24", "25"], None, "Lappland"),
+    ("Lapland", "landskap", ["24", "25"], None, "Lappland"),
     ("Västerbotten", "landskap", ["24", "25"], "24", "Västerbotten / Norrbotten"),
     ("Norrbotten", "landskap", ["25", "24"], "25", "Västerbotten / Norrbotten"),
     ("Bergslagen", "region", ["18", "19", "20"], None, "Bergslagen"),
