@@ -171,6 +171,31 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- ask --------------------------------------------------------------------------------------------
+
+def add_ask(sub) -> None:
+    p = sub.add_parser("ask", help="ask the bot (same model and actions): reply, intent + confidence, place")
+    p.add_argument("questions", nargs="*", metavar="QUESTION",
+                   help="questions, asked in one conversation; none: one per stdin line")
+    p.add_argument("--model", default=None, help="model (default: $FILMBOT_MODEL or models/current.tar.gz)")
+    p.add_argument("--action-url", default=None, help="running action server webhook (default: start one)")
+    p.add_argument("--json", action="store_true", help="one JSON object per question")
+    p.set_defaults(func=cmd_ask)
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    import os
+
+    from bot.ask import ask
+    from bot.paths import ROOT
+
+    model = args.model or os.environ.get("FILMBOT_MODEL") or str(ROOT / "models" / "current.tar.gz")
+    if not os.path.exists(model):
+        print(f"no model at {model}: run `make train` first", file=sys.stderr)
+        return 2
+    return ask(model, list(_lines(args.questions)), args.action_url, args.json)
+
+
 # --- parser -----------------------------------------------------------------------------------------
 
 def build_parser() -> argparse.ArgumentParser:

@@ -117,3 +117,10 @@ def test_questions_cover_every_lan_and_topic():
                                             "talent_development", "film_for_children_and_youth",
                                             "screenings_and_film_culture", "film_commission", "equipment_loan",
                                             "education_and_courses", "contact", "centre"}
+
+
+def test_restart_forgets_the_place(stack):
+    who = "restart-1"
+    assert "Film i Skåne" in stack.text("jag bor i Lund", who)
+    assert "börjar om" in stack.text("börja om", who)
+    assert "kommun eller län" in stack.text("finns det stöd för kortfilm?", who)
