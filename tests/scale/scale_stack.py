@@ -266,8 +266,15 @@ class ScaleStack:
         """Start instance i (0 = A, 1 = B) with the unchanged endpoints.prod.yml."""
         port = self.rasa_ports[i]
         name = self.rasa_name(i)
+        endpoints = ROOT / "endpoints.prod.yml"
+        if os.environ.get("FILMBOT_SCALE_STOCK_LOCK"):
+            # for comparison only: Rasa's own RedisLockStore instead of bot.lock_store (see deploy/README.md)
+            stock = self.workdir / "endpoints.stock-lock.yml"
+            stock.write_text(endpoints.read_text().replace("type: bot.lock_store.AtomicRedisLockStore",
+                                                           "type: redis"))
+            endpoints = stock
         proc = Proc(name, [str(VENV_BIN / "rasa"), "run", "--model", str(self.model),
-                           "--endpoints", str(ROOT / "endpoints.prod.yml"),
+                           "--endpoints", str(endpoints),
                            "--credentials", str(ROOT / "credentials.yml"),
                            "-i", "127.0.0.1", "-p", str(port)] + self.rasa_args,
                     self.workdir / f"{name}.log", self, cwd=str(ROOT), env=self._env())
@@ -285,10 +292,10 @@ class ScaleStack:
         self.procs[self.rasa_name(i)].kill(signal.SIGKILL)
 
     def measure_rss(self, label: str) -> None:
-        for i in (0, 1):
-            proc = self.procs.get(self.rasa_name(i))
+        for name in ("rasaA", "rasaB", "actions"):
+            proc = self.procs.get(name)
             if proc and proc.alive():
-                self.rss[f"{label}:{self.rasa_name(i)}"] = rss_kib(proc.pid)
+                self.rss[f"{label}:{name}"] = rss_kib(proc.pid)
 
     # -- nginx -----------------------------------------------------------------------------
     def nginx_conf(self) -> str:
