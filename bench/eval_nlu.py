@@ -83,8 +83,20 @@ async def predict(model: str, examples: List[Dict[str, Any]]) -> float:
             key = (sel.get("response") or {}).get("intent_response_key")
             if key and key.split("/", 1)[0] == top:
                 full = key
+        ranking = [i for i in parsed.get("intent_ranking") or [] if i.get("name") != "nlu_fallback"]
+        ex["conf"] = [float(i.get("confidence") or 0) for i in ranking[:2]] + [0.0, 0.0]
         ex["pred_intent"] = top
         ex["pred_full"] = full
+        # the same prediction without the FallbackClassifier: best-ranked intent other than nlu_fallback
+        raw = next((i.get("name") for i in parsed.get("intent_ranking") or [] if i.get("name") != "nlu_fallback"),
+                   top)
+        if raw != top:
+            rs = parsed.get("response_selector") or {}
+            sel = rs.get(raw) or rs.get("default") or {}
+            key = (sel.get("response") or {}).get("intent_response_key")
+            ex["pred_raw"] = key if key and key.split("/", 1)[0] == raw else raw
+        else:
+            ex["pred_raw"] = full
         ex["pred_places"] = [ex["text"][e["start"]:e["end"]] if e.get("start") is not None else str(e.get("value"))
                              for e in parsed.get("entities") or [] if e.get("entity") == "place"]
     return load_s
@@ -98,6 +110,8 @@ def score(examples: List[Dict[str, Any]]) -> Dict[str, Any]:
     n = len(examples)
     full_ok = sum(ex["pred_full"] == ex["full"] for ex in examples)
     base_ok = sum(ex["pred_intent"] == ex["intent"] for ex in examples)
+    raw_ok = sum(ex["pred_raw"] == ex["full"] for ex in examples)
+    fallback = sum(ex["pred_intent"] == "nlu_fallback" for ex in examples)
     tp = fp = fn = 0
     intent_misses, place_misses = [], []
     for ex in examples:
@@ -116,10 +130,20 @@ def score(examples: List[Dict[str, Any]]) -> Dict[str, Any]:
         fp += len(preds)
         if matched != len(ex["places"]) or preds:
             place_misses.append([ex["text"], ex["places"], ex["pred_places"]])
+    # FallbackClassifier simulated at other thresholds (ambiguity_threshold 0.1 as configured in A and B)
+    sim = {}
+    for t in (0.3, 0.4, 0.5, 0.6):
+        ok = 0
+        for ex in examples:
+            c1, c2 = ex["conf"][0], ex["conf"][1]
+            pred = "nlu_fallback" if (c1 < t or c1 - c2 < 0.1) else ex["pred_raw"]
+            ok += pred == ex["full"]
+        sim[str(t)] = ok / n
     prec = tp / (tp + fp) if tp + fp else 0.0
     rec = tp / (tp + fn) if tp + fn else 0.0
     f1 = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
     return {"n": n, "intent_acc": full_ok / n, "base_intent_acc": base_ok / n,
+            "intent_acc_without_fallback": raw_ok / n, "intent_acc_at_fallback_threshold": sim, "fallback_rate": fallback / n,
             "place_tp": tp, "place_fp": fp, "place_fn": fn,
             "place_precision": prec, "place_recall": rec, "place_f1": f1,
             "intent_misses": intent_misses, "place_misses": place_misses}

@@ -41,18 +41,19 @@ CATEGORIES = [
     ("tracker store: SQL read/write (sqlalchemy, sqlite3)", r"sqlalchemy|sqlite3|tracker_store\.py"),
     ("tracker (de)serialisation: events <-> dicts, replay", r"trackers\.py|events\.py|from_dict|as_dict|_reset_slots|applied_events"),
     ("NLU pipeline (all components)", r"rasa/nlu/|nlu_components|_parse_message_with_graph|parse_message"),
-    ("  of which TensorFlow inference (DIET, ResponseSelector, TED)", r"tensorflow|keras|rasa/utils/tensorflow"),
+    ("  of which TensorFlow/Keras (DIET, ResponseSelector, TED: inference or training)", r"tensorflow|keras|rasa/utils/tensorflow"),
     ("  of which tokenizer (spaCy / whitespace)", r"spacy|tokenizer"),
     ("  of which CountVectors featurizers (scikit-learn)", r"count_vectors|sklearn|scipy"),
     ("  of which place resolution (bot/places.py)", r"bot/places\.py|bot/text\.py"),
     ("policies / action prediction", r"rasa/core/policies/|predict_next_action|_predict_next_with_tracker|ensemble"),
-    ("custom actions: HTTP call to the action server", r"rasa/core/actions/action\.py.*run|aiohttp|action_extract_slots|extract_slots"),
+    ("custom actions: HTTP call to the action server", r"\(rasa/core/actions/action\.py|aiohttp|extract_slots"),
     ("Sanic / HTTP server, channel", r"sanic|rasa/core/channels/|bot/channels/"),
     ("asyncio loop bookkeeping", r"asyncio/"),
     ("logging / structlog", r"structlog|logging/"),
-    ("graph runner overhead", r"rasa/engine/"),
+    ("jsonschema validation (mostly custom action responses, RemoteAction._validate_action_result)", r"jsonschema"),
+    ("writing the model archive (gzip/tar)", r"gzip|tarfile"),
     ("model loading, imports", r"_find_and_load|load_agent|Agent\.load|import"),
-    ("TensorFlow training (fit)", r"\bfit\b|train_step|training\.py"),
+    ("TensorFlow training (keras fit)", r"fit \(keras"),
 ]
 
 

@@ -81,7 +81,8 @@ def render(results: Dict[str, Any], notes: str = "") -> str:
              f"{results.get('loadavg_start')} at the start, {results.get('loadavg_end')} at the end; per "
              f"repetition: {', '.join(r.get('loadavg', '?') for r in runs)}). Treat absolute figures as "
              f"pessimistic and ratios as the more robust signal.  ")
-    L.append(f"**Repetitions**: {n} (interleaved A, B, floor per repetition); cells are median (min–max). "
+    L.append(f"**Repetitions**: {n}; in each: train A, train B, cold-start A, cold-start B, then the load sweeps "
+             f"interleaved (1 concurrent: A, B, floor; 10: A, B, floor; 50: ...). Cells are median (min–max). "
              f"Total run time {results.get('total_s', 0) / 60:.1f} min.\n")
     for note in results.get("notes", []):
         L.append(f"> Note: {note}\n")
@@ -98,12 +99,20 @@ def render(results: Dict[str, Any], notes: str = "") -> str:
                  f"{'–' if r is None else f'{r:.2f}×'} | {cell(f, digits) if has_floor else '–'} |")
     for key, label in (("intent_acc", "Intent accuracy, held-out (full `faq/x`)"),
                        ("base_intent_acc", "Intent accuracy, held-out (base `faq`)"),
+                       ("intent_acc_without_fallback", "Intent accuracy ignoring FallbackClassifier (best non-fallback intent)"),
+                       ("fallback_rate", "Share of held-out messages sent to `nlu_fallback`"),
                        ("place_f1", "`place` entity F1, held-out"),
                        ("place_precision", "`place` precision"), ("place_recall", "`place` recall")):
         a, b = acc.get("A", {}).get(key), acc.get("B", {}).get(key)
         r = (b / a) if a and b is not None else None
         L.append(f"| {label} | {'–' if a is None else f'{a:.3f}'} | {'–' if b is None else f'{b:.3f}'} | "
                  f"{'–' if r is None else f'{r:.2f}×'} | – |")
+    sims = {k: acc.get(k, {}).get("intent_acc_at_fallback_threshold") for k in ("A", "B")}
+    if sims.get("A"):
+        L.append("\nIntent accuracy (full `faq/x`) with the FallbackClassifier simulated at other thresholds on the same "
+                 "predictions (ambiguity threshold 0.1): " + "; ".join(
+                     f"{who} " + ", ".join(f"{t}: {v:.3f}" for t, v in sims[who].items()) for who in ("A", "B")
+                     if sims.get(who)) + ". A is configured at 0.5, B (Rasa's default) at 0.3.")
     if acc:
         L.append(f"\nHeld-out set: {acc.get('A', {}).get('n')} messages (tests/nlu/test_nlu.yml + "
                  f"test_nlu_en.yml), scored in-process (`bench/eval_nlu.py`, Agent.parse_message) on the last "
@@ -152,22 +161,27 @@ def render(results: Dict[str, Any], notes: str = "") -> str:
     absgoal("A: action server RSS", g("A", lambda r: r["actions_rss_mb"]), 150, "MB")
     fl = results.get("full_load")
     if fl:
-        bad = (fl.get("errors") or 0) + (fl.get("lost") or 0) if isinstance(fl.get("errors"), (int, float)) else None
-        goal("A: full load 50 × 100, errors + lost replies", bad, "0", None if bad is None else bad == 0, "{:.0f}")
+        bad = ((fl.get("errors") or 0) + (fl.get("lost") or 0) + (fl.get("not_sent") or 0)
+               if isinstance(fl.get("errors"), (int, float)) else None)
+        goal("A: full load 50 × 100, errors + lost replies + not sent", bad, "0", None if bad is None else bad == 0, "{:.0f}")
     L.append("\nRatios compare medians. MB = 10^6 bytes (VmRSS summed over the process tree); the 1.1 GB target "
              "is read as 1100 MB.\n")
 
     # full load
     if fl:
         L.append("## Full load (A)\n")
-        L.append(f"{fl.get('sent')} messages: 50 conversations × 100 messages through REST with the real action "
+        raw = fl.get("raw") or {}
+        convs = raw.get("conversations") or fl.get("concurrency")
+        per = raw.get("messages_per_conversation") or fl.get("per_conv")
+        L.append(f"{fl.get('sent')} messages: {convs} conversations × {per} messages through REST with the real action "
                  f"server and the SQLite tracker, run with `{fl.get('tool')}`"
                  f"{(' (`' + fl['cmd'] + '`)') if fl.get('cmd') else ''}.\n")
-        L.append("| answered | errors | lost replies | throughput (msg/s) | p50 (ms) | p95 (ms) | p99 (ms) | wall (s) | "
+        L.append("| answered | errors | lost replies | degraded | not sent | throughput (msg/s) | p50 (ms) | p95 (ms) | p99 (ms) | wall (s) | "
                  "Rasa RSS after (MB) | actions RSS after (MB) |")
-        L.append("|---|---|---|---|---|---|---|---|---|---|")
+        L.append("|---|---|---|---|---|---|---|---|---|---|---|---|")
         f1 = lambda v: "–" if v is None else (f"{v:.1f}" if isinstance(v, float) else str(v))  # noqa: E731
-        L.append(f"| {f1(fl.get('ok'))} | {f1(fl.get('errors'))} | {f1(fl.get('lost'))} | {f1(fl.get('throughput'))} | "
+        L.append(f"| {f1(fl.get('ok'))} | {f1(fl.get('errors'))} | {f1(fl.get('lost'))} | {f1(fl.get('degraded'))} | "
+                 f"{f1(fl.get('not_sent'))} | {f1(fl.get('throughput'))} | "
                  f"{f1(fl.get('p50_ms'))} | {f1(fl.get('p95_ms'))} | {f1(fl.get('p99_ms'))} | {f1(fl.get('wall_s'))} | "
                  f"{f1(fl.get('rasa_rss_mb'))} | {f1(fl.get('actions_rss_mb'))} |\n")
         if fl.get("error_samples"):
@@ -186,14 +200,19 @@ def render(results: Dict[str, Any], notes: str = "") -> str:
              "(`RASA_CACHE_DIRECTORY`, `RASA_MAX_CACHE_SIZE=0`); wall time of the whole command.")
     L.append("- Cold start: the action server is started and healthy first; the clock runs from launching "
              "`rasa run` to the first non-empty answer to `POST /webhooks/rest/webhook` (polled every 0.1 s).")
-    L.append("- Stack: `tests/stack.py` (real rasa_sdk action server, SQLite tracker store, REST channel) on free "
+    L.append("- Stack: `tests/stack.py` (real rasa_sdk action server, SQLite tracker store, the REST channel of "
+             "`credentials.yml`) on free "
              "loopback ports. RSS: `/proc/<pid>/status` VmRSS summed over the process tree, after 30 warm-up "
              "messages covering every intent.")
     L.append("- Latency: `bench/loadgen.py` (aiohttp, closed loop): C conversations, each its own sender, send "
-             "messages one after another (the held-out test messages, sv + en, drawn at random), 30 s timeout per "
-             "request; 1 × 50, 10 × 20 and 50 × 8 messages per sweep (× `BENCH_SCALE`). Throughput = answered "
+             "messages one after another (the held-out test messages, sv + en, drawn at random; without the `restart` "
+             "examples, to which the bot replies with nothing), 30 s timeout per request; 1 × 50, 10 × 20 and 50 × 8 "
+             "messages per sweep (× `BENCH_SCALE`; × 5 for the floor, whose sweep is otherwise too short to time). Throughput = answered "
              "messages / wall time at 50 concurrent. A reply is *lost* when the bot answers with an empty list.")
-    L.append("- Floor: the same client and sweep against `bench/floor_server.py`.\n")
+    L.append("- Floor: the same client and sweep against `bench/floor_server.py`. A's and B's stacks and the floor are "
+             "all up during the sweeps (the idle ones use no CPU), so each concurrency level of A, B and floor is "
+             "measured within a minute of the others.")
+    L.append("- Profiles (py-spy, `bench/pyspy_profile.py`, not part of `make bench`): `bench/profile-*.txt`.\n")
     L.append("![latency against concurrency](bench/latency.png)\n")
     if notes.strip():
         L.append(notes.strip() + "\n")
