@@ -130,23 +130,32 @@ class ActionListCentres(RegistryAction, Action):
         return []
 
 
-class ActionAnswerFaq(Action):
-    """Gives the FAQ answer the ResponseSelector chose, only when the selector itself is confident."""
+class ActionCheckFaq(Action):
+    """Sets `faq_confident`: the rules then give the ResponseSelector's answer (utter_faq) only when the
+    selector itself is confident; otherwise this action offers the likeliest FAQ questions as buttons."""
 
     def name(self) -> Text:
-        return "action_answer_faq"
+        return "action_check_faq"
 
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         selector = (tracker.latest_message.get("response_selector") or {}).get("faq") or {}
         response = selector.get("response") or {}
-        confidence = response.get("confidence") or 0.0
-        utter = response.get("utter_action")
-        if utter and confidence >= FAQ_MIN_CONFIDENCE:
-            dispatcher.utter_message(response=utter)
-            return []
+        if response.get("utter_action") and (response.get("confidence") or 0.0) >= FAQ_MIN_CONFIDENCE:
+            return [SlotSet("faq_confident", True)]
         ranking = [r.get("intent_response_key", "") for r in selector.get("ranking") or []]
         subs = [key.split("/", 1)[1] for key in ranking if "/" in key]
         _say(dispatcher, answers.faq_did_you_mean(subs or ["what_is", "nearest_centre"], _lang(tracker)))
+        return [SlotSet("faq_confident", False)]
+
+
+class ActionDefaultAskRephrase(Action):
+    """Two-stage fallback, second stage: ask the visitor to put it another way (copy in bot/copy.yml)."""
+
+    def name(self) -> Text:
+        return "action_default_ask_rephrase"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        _say(dispatcher, answers.ask_rephrase(_lang(tracker)))
         return []
 
 

@@ -223,6 +223,10 @@ def handoff(registry: Any, centre_id: Optional[str], lang: str) -> Answer:
     return Answer(t("handoff_centre", lang, centre=centre.name, contact=contact))
 
 
+def ask_rephrase(lang: str) -> Answer:
+    return Answer(t("ask_rephrase", _lang(lang)))
+
+
 def did_you_mean(intents: List[str], lang: str) -> Answer:
     """Readable buttons for the likeliest intents instead of Rasa's "Did you mean 'intent_name'?"."""
     lang = _lang(lang)

@@ -5,8 +5,12 @@ cd "$(dirname "$0")/.."
 out=$(.venv/bin/rasa data validate --domain domain.yml --data data --config config.yml --fail-on-warnings 2>&1) || {
   echo "$out" | grep -vE 'tensorflow|oneDNN|cuda|TensorRT|DeprecationWarning|^\s' >&2
   echo "validate: FAILED" >&2; exit 1; }
-if echo "$out" | grep -q "UserWarning"; then
-  echo "$out" | grep -A2 "UserWarning" >&2
+# Rasa merges the retrieval intent `faq` it derives from the NLU data with the `faq` the domain must
+# declare, and reports that merge as "duplicated intents ... across multiple domain files"; that one
+# warning is not about our files and is the only one tolerated.
+warnings=$(echo "$out" | grep "UserWarning" | grep -v "duplicated intents have been found across multiple domain files: faq$" || true)
+if [ -n "$warnings" ]; then
+  echo "$warnings" >&2
   echo "validate: warnings found" >&2; exit 1
 fi
 echo "validate: training data, domain and config valid, no warnings"
