@@ -17,7 +17,7 @@ if [ $check = 1 ]; then echo "train: $out/current.tar.gz is missing or out of da
 mkdir -p "$out"
 echo "train: training $out/current.tar.gz (inputs $hash)"
 start=$(date +%s)
-.venv/bin/rasa train --config config.yml --domain domain.yml --data data --out "$out" \
+PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/rasa train --config config.yml --domain domain.yml --data data --out "$out" \
   --fixed-model-name current --force --quiet
 echo "$hash" > "$out/.fingerprint"
 echo "train: done in $(( $(date +%s) - start )) s"
