@@ -192,7 +192,6 @@ def test_instance_killed_during_load_loses_no_conversation_and_rejoins(scale):
     kill_after = 25
     done = 0
     done_lock = threading.Lock()
-    killed = threading.Event()
     lost: List[str] = []
     results: Dict[str, List[str]] = {}
     port_a, port_b = scale.rasa_ports
@@ -205,11 +204,11 @@ def test_instance_killed_during_load_loses_no_conversation_and_rejoins(scale):
         for message in script_for(PLACES[k]):
             try:
                 reply = texts(scale.say("nginx", sender, message, timeout=150))
+                if not reply:
+                    lost.append(f"{sender} {message!r}: empty reply")
             except Exception as err:
                 reply = []
                 lost.append(f"{sender} {message!r}: {err}")
-            if not reply:
-                lost.append(f"{sender} {message!r}: empty reply")
             results[sender].append("\n".join(reply))
             with done_lock:
                 done += 1
@@ -225,7 +224,6 @@ def test_instance_killed_during_load_loses_no_conversation_and_rejoins(scale):
     done_at_kill = done
     scale.kill_rasa(1)
     kill_at = time.time() - t0
-    killed.set()
     for t in threads:
         t.join(400)
     load_s = time.time() - t0
