@@ -128,6 +128,30 @@ class FilmSlackBot(SlackBot):
                                      blocks=[block])
 
 
+def malformed(request: Request) -> Optional[str]:
+    """Why a POST to the webhook cannot be a Slack request, or None. Rasa's handler assumes the shapes
+    Slack sends and answers 500 to anything else (a JSON list, a non-object `event`, a numeric text)."""
+    if request.method != "POST":
+        return None
+    content_type = (request.headers.get("content-type") or "").split(";")[0].strip()
+    try:
+        if content_type == "application/json":
+            body = json.loads(request.body or b"null")
+            if not isinstance(body, dict):
+                return "the body must be a JSON object"
+            event = body.get("event")
+            if event is not None and not isinstance(event, dict):
+                return "`event` must be an object"
+            if isinstance(event, dict) and not isinstance(event.get("text", ""), str):
+                return "`event.text` must be a string"
+        elif content_type == "application/x-www-form-urlencoded" and "payload" in request.form:
+            if not isinstance(json.loads(request.form["payload"][0]), dict):
+                return "`payload` must be a JSON object"
+    except (ValueError, TypeError):
+        return "the body is not valid JSON"
+    return None
+
+
 class FilmSlackInput(SlackInput):
     """Rasa's SlackInput with retry deduplication and a configurable Web API URL (module docstring)."""
 
@@ -185,6 +209,19 @@ class FilmSlackInput(SlackInput):
             logger.info(f"Slack event {keys} already handled (retry {retry_num or '-'}, {reason or '-'}): skipped")
             return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
         return await super().process_message(request, on_new_message, text, sender_id, metadata)
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]):
+        bp = super().blueprint(on_new_message)
+
+        @bp.middleware("request")
+        async def reject_malformed(request: Request):
+            problem = malformed(request)
+            if problem:
+                logger.info(f"Slack webhook: rejected a malformed request ({problem})")
+                return response.json({"error": problem}, status=HTTPStatus.BAD_REQUEST)
+            return None
+
+        return bp
 
     def get_output_channel(self, channel: Optional[Text] = None, thread_id: Optional[Text] = None) -> OutputChannel:
         channel = channel or self.slack_channel
