@@ -25,25 +25,13 @@ import yaml
 from pydantic import BaseModel, Extra, PrivateAttr, ValidationError, root_validator, validator
 
 from bot.paths import ROOT
+from bot.topics import OFFER_KINDS
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PATH = ROOT / "registry" / "registry.yaml"
 ENV_VAR = "FILMBOT_REGISTRY"
 
-OFFER_KINDS = (
-    "production_funding",
-    "short_film",
-    "documentary",
-    "feature",
-    "talent_development",
-    "film_for_children_and_youth",
-    "screenings_and_film_culture",
-    "film_commission",
-    "equipment_loan",
-    "education_and_courses",
-    "other",
-)
 # Topics an answer can be about: the offer kinds plus the contact and the centre in general.
 TOPICS = OFFER_KINDS + ("contact", "centre")
 # SCB län codes: Sweden's 21 län.

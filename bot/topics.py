@@ -14,8 +14,6 @@ OFFER_KINDS = (
     "education_and_courses",
     "other",
 )
-# Answer topics: every offer kind but "other", plus the contact and the centre in general.
-ANSWER_TOPICS = OFFER_KINDS[:-1] + ("contact", "centre")
 
 INTENT_TOPICS = {
     "ask_production_funding": "production_funding",
