@@ -1,7 +1,8 @@
 """Rasa SDK glue: read slots and the latest message, call bot/, dispatch the answer.
 
-Slots used: language, place (from the `place` entity), centre_id, county_code, kommun_code,
-pending_topic (a topic asked before the place was known), last_topic.
+Slots used: place (from the `place` entity), centre_id, county_code, kommun_code, pending_topic (a topic
+asked before the place was known), last_topic, faq_confident. The answer language is that of the
+visitor's own messages (bot.lang.conversation_language), as for the domain's responses (bot/nlg.py).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import answers
-from bot.lang import detect_language
+from bot.lang import conversation_language
 from bot.places import resolve_place
 from bot.registry import get_registry
 from bot.topics import INTENT_TOPICS
@@ -31,7 +32,9 @@ def _say(dispatcher: CollectingDispatcher, answer: answers.Answer) -> None:
 
 
 def _lang(tracker: Tracker) -> str:
-    return tracker.get_slot("language") or "sv"
+    texts = [tracker.latest_message.get("text") or ""]
+    texts += [e.get("text") or "" for e in reversed(tracker.events or []) if e.get("event") == "user"][1:6]
+    return conversation_language(texts, tracker.get_slot("language"))
 
 
 class RegistryAction:
@@ -44,19 +47,6 @@ class RegistryAction:
     @property
     def registry(self) -> Any:
         return self._registry or get_registry()
-
-
-class ActionDetectLanguage(Action):
-    """Custom slot mapping for `language`: run by Rasa after every user message."""
-
-    def name(self) -> Text:
-        return "action_detect_language"
-
-    async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        lang = detect_language(tracker.latest_message.get("text"))
-        if lang and lang != tracker.get_slot("language"):
-            return [SlotSet("language", lang)]
-        return []
 
 
 class ActionAnswerTopic(RegistryAction, Action):
@@ -94,6 +84,12 @@ class ActionAnswerTopic(RegistryAction, Action):
         if res is not None and res.status == "unknown":
             if mentioned or res.matched:
                 _say(dispatcher, answers.unknown_place(res.matched or str(mentioned[0]), lang))
+            elif intent == "inform_place" and not topic:
+                # Classified as "a place" but names none and no question is pending: not understood.
+                ranking = [r.get("name") for r in tracker.latest_message.get("intent_ranking") or []]
+                _say(dispatcher, answers.did_you_mean(
+                    [i for i in ranking if i and i not in NOT_OFFERED][:2] or ["help"], lang))
+                return []
             else:
                 _say(dispatcher, answers.ask_place(lang))
             return [SlotSet("pending_topic", topic)]
@@ -101,7 +97,9 @@ class ActionAnswerTopic(RegistryAction, Action):
         events: List[EventType] = []
         if res is not None:  # found
             county_code, kommun_code = res.county_code, res.kommun_code
-            where = res.kommun or res.county or res.matched
+            # a town as the visitor wrote it ("Visby"), else the kommun or län it resolved to
+            where = (res.matched[:1].upper() + res.matched[1:] if res.kind == "town" and res.matched
+                     else res.kommun or res.county or res.matched)
             events += [SlotSet("county_code", county_code), SlotSet("kommun_code", kommun_code),
                        SlotSet("centre_id", res.centre_id)]
         else:
@@ -159,6 +157,10 @@ class ActionDefaultAskRephrase(Action):
         return []
 
 
+# Intents not worth offering as "Menade du ...?" buttons.
+NOT_OFFERED = ("nlu_fallback", "affirm", "deny", "out_of_scope", "inform_place")
+
+
 class ActionDefaultAskAffirmation(Action):
     """Two-stage fallback, first stage: "Menade du …?" with readable buttons for the likeliest intents."""
 
@@ -167,8 +169,7 @@ class ActionDefaultAskAffirmation(Action):
 
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         ranking = tracker.latest_message.get("intent_ranking") or []
-        intents = [r.get("name") for r in ranking
-                   if r.get("name") and r.get("name") not in ("nlu_fallback", "affirm", "deny", "out_of_scope")]
+        intents = [r.get("name") for r in ranking if r.get("name") and r.get("name") not in NOT_OFFERED]
         _say(dispatcher, answers.did_you_mean(intents[:2] or ["help"], _lang(tracker)))
         return []
 

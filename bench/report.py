@@ -205,7 +205,7 @@ def render(results: Dict[str, Any], notes: str = "") -> str:
              "loopback ports. RSS: `/proc/<pid>/status` VmRSS summed over the process tree, after 30 warm-up "
              "messages covering every intent.")
     L.append("- Latency: `bench/loadgen.py` (aiohttp, closed loop): C conversations, each its own sender, send "
-             "messages one after another (the held-out test messages, sv + en, drawn at random; without the `restart` "
+             "messages one after another (the held-out test messages, sv + en, drawn at random; without the `start_over` "
              "examples, to which the bot replies with nothing), 30 s timeout per request; 1 × 50, 10 × 20 and 50 × 8 "
              "messages per sweep (× `BENCH_SCALE`; × 5 for the floor, whose sweep is otherwise too short to time). Throughput = answered "
              "messages / wall time at 50 concurrent. A reply is *lost* when the bot answers with an empty list.")

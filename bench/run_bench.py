@@ -60,14 +60,14 @@ def log(msg: str) -> None:
 # -- helpers ---------------------------------------------------------------------------------------
 def test_messages() -> List[str]:
     """Held-out test messages (sv + en) with entity markup removed: the traffic mix of the load runs.
-    The `restart` examples are left out: the bot restarts silently (empty reply), which would count as lost."""
+    The `start_over` examples are left out: they clear the conversation, which a load test should not do."""
     import yaml
 
     out = []
     for name in ("test_nlu.yml", "test_nlu_en.yml"):
         data = yaml.safe_load((ROOT / "tests/nlu" / name).read_text())
         for block in data.get("nlu", []):
-            if block.get("intent") == "restart":
+            if block.get("intent") == "start_over":
                 continue
             for line in str(block.get("examples", "")).splitlines():
                 line = line.strip()

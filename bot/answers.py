@@ -18,6 +18,8 @@ from bot.topics import RELATED_KINDS, TOPIC_INTENTS
 
 COPY_PATH = ROOT / "bot" / "copy.yml"
 MAX_OFFERS = 3
+# "Nej, något annat": Rasa's two-stage fallback reads the intent out_of_scope as "none of these".
+SOMETHING_ELSE = "/out_of_scope"
 
 
 @dataclass
@@ -231,7 +233,7 @@ def did_you_mean(intents: List[str], lang: str) -> Answer:
     """Readable buttons for the likeliest intents instead of Rasa's "Did you mean 'intent_name'?"."""
     lang = _lang(lang)
     buttons = [{"title": label("intent_labels", i, lang), "payload": f"/{i}"} for i in intents[:3]]
-    buttons.append({"title": t("something_else", lang), "payload": "/deny"})
+    buttons.append({"title": t("something_else", lang), "payload": SOMETHING_ELSE})
     return Answer(t("did_you_mean", lang), buttons)
 
 
@@ -241,5 +243,5 @@ def faq_did_you_mean(subintents: List[str], lang: str) -> Answer:
     for sub in subintents[:3]:
         q = label("faq_questions", sub, lang)
         buttons.append({"title": q, "payload": q})
-    buttons.append({"title": t("something_else", lang), "payload": "/deny"})
+    buttons.append({"title": t("something_else", lang), "payload": SOMETHING_ELSE})
     return Answer(t("did_you_mean", lang), buttons)

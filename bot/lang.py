@@ -36,10 +36,22 @@ def detect_language(text: Optional[str]) -> Optional[str]:
     # "i" is Swedish "in"; English "I" is written as a capital.
     sv = sum(w in SV for w in words) + len(re.findall(r"(?:^|\s)i\s", text))
     en = sum(w in EN for w in words) + len(re.findall(r"(?:^|\s)I(?:\s|')", text))
-    if _SV_LETTERS.search(text.lower()):
-        sv += 1  # å/ä/ö also appear in place names typed in English, so they count once
+    if sv + en and _SV_LETTERS.search(text.lower()):
+        sv += 1  # å/ä/ö tip the balance, but alone they are a place name ("Umeå"), not a language
     if sv == en:
         return None
     if max(sv, en) < 1:
         return None
     return "sv" if sv > en else "en"
+
+
+def conversation_language(texts_newest_first, fallback: Optional[str] = None) -> str:
+    """The language to answer in: that of the newest user message that tells, else `fallback`, else
+    Swedish. A place name or "ok" therefore keeps the language the visitor has been writing in."""
+    for i, text in enumerate(texts_newest_first):
+        if i >= 6:
+            break
+        lang = detect_language(text)
+        if lang:
+            return lang
+    return fallback if fallback in ("sv", "en") else "sv"

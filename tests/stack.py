@@ -56,6 +56,7 @@ class BotStack:
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
             f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.tracker_db}"\n'
+            'nlg:\n  type: bot.nlg.LanguageNLG\n'
             + endpoints_extra
         )
         self.credentials = self.workdir / "credentials.yml"

@@ -43,6 +43,15 @@ def test_place_reply_answers_the_pending_topic():
     assert "Västerbotten" in texts(msgs)
 
 
+def test_a_place_reply_that_names_no_place_is_not_understood():
+    ranking = [{"name": "inform_place", "confidence": 0.9}, {"name": "ask_short_film", "confidence": 0.05},
+               {"name": "greet", "confidence": 0.03}]
+    msgs, slots, _ = run(A.ActionAnswerTopic(), make_tracker("asdkjh qwe", "inform_place", intent_ranking=ranking))
+    assert msgs[0]["text"].startswith("Menade du")
+    assert [b["title"] for b in msgs[0]["buttons"]] == ["Stöd till kortfilm", "Hälsa", "Nej, något annat"]
+    assert slots == {}
+
+
 def test_place_without_topic_offers_topic_buttons():
     text = "jag bor i Mora"
     msgs, slots, _ = run(A.ActionAnswerTopic(), make_tracker(text, "inform_place", [place_entity(text, "Mora")]))
@@ -129,6 +138,7 @@ def test_ask_affirmation_offers_readable_swedish_buttons():
     msgs, _, _ = run(A.ActionDefaultAskAffirmation(), make_tracker("kortdok?", "nlu_fallback", intent_ranking=ranking))
     titles = [b["title"] for b in msgs[0]["buttons"]]
     assert titles == ["Stöd till kortfilm", "Stöd till dokumentärfilm", "Nej, något annat"]
+    assert msgs[0]["buttons"][-1]["payload"] == "/out_of_scope"  # what the two-stage fallback reads as "no"
     assert msgs[0]["text"].startswith("Menade du")
 
 
@@ -144,11 +154,17 @@ def test_ask_rephrase_in_the_visitors_language():
     assert msgs[0]["text"].startswith("Sorry")
 
 
-def test_language_detection_sets_slot_only_on_evidence():
-    _, slots, _ = run(A.ActionDetectLanguage(), make_tracker("Where can I get money for a film?"))
-    assert slots == {"language": "en"}
-    _, slots, _ = run(A.ActionDetectLanguage(), make_tracker("Mora", slots={"language": "en"}))
-    assert slots == {}
+def test_answer_language_follows_the_visitors_messages():
+    # a place name alone says nothing: the conversation keeps the language of the earlier message
+    tracker = make_tracker("Umeå", "inform_place", [place_entity("Umeå", "Umeå")],
+                           slots={"pending_topic": "documentary", "language": None})
+    tracker.events = [{"event": "user", "text": "Is there support for documentaries?"},
+                      {"event": "user", "text": "Umeå"}]
+    msgs, _, _ = run(A.ActionAnswerTopic(), tracker)
+    assert "Source:" in texts(msgs)
+    msgs, _, _ = run(A.ActionAnswerTopic(), make_tracker("Finns det stöd i Umeå?", "ask_documentary",
+                                                        [place_entity("Finns det stöd i Umeå?", "Umeå")]))
+    assert "Källa:" in texts(msgs)
 
 
 def test_every_response_named_in_python_exists_in_the_domain():

@@ -124,3 +124,21 @@ def test_restart_forgets_the_place(stack):
     assert "Film i Skåne" in stack.text("jag bor i Lund", who)
     assert "börjar om" in stack.text("börja om", who)
     assert "kommun eller län" in stack.text("finns det stöd för kortfilm?", who)
+
+
+def test_two_stage_fallback_ends_with_a_person_to_ask(stack):
+    """Low NLU confidence (sent as its intent, since a real low-confidence text depends on the model):
+    "Menade du ...?" with readable buttons; "Nej, något annat" -> "put it another way"; still unclear ->
+    "Menade du ...?" again; "Nej, något annat" again -> a hand-over to a person at the visitor's centre."""
+    who = "fallback-1"
+    stack.text("jag bor i Visby", who)
+    first = stack.say("/nlu_fallback", who)
+    assert first[0]["text"].startswith("Menade du")
+    no = first[0]["buttons"][-1]
+    assert no["title"] == "Nej, något annat"
+    assert stack.text(no["payload"], who).startswith("Förlåt, jag förstod inte")
+    assert stack.text("/nlu_fallback", who).startswith("Menade du")
+    out = stack.text(no["payload"], who)
+    assert "Film på Gotland" in out and "människa" in out
+    # and the conversation goes on normally afterwards
+    assert "Film på Gotland" in stack.text("finns det stöd för kortfilm?", who)

@@ -44,7 +44,8 @@ class RunScript:
         self.db = tmp / "tracker.db"
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.db}"\n')
+            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.db}"\n'
+            'nlg:\n  type: bot.nlg.LanguageNLG\n')
         self.proc = None
 
     def start(self):

@@ -15,16 +15,20 @@ What it does: wraps `RemoteAction.run` once per process (idempotent) so that
   concurrent conversations with asyncio.wait_for, none with the thread);
 - a timeout or connection failure marks the action server unavailable for FILMBOT_ACTION_RETRY_AFTER
   seconds (default 3): calls in that window fail at once instead of waiting again, so one visitor
-  message costs at most one timeout even though Rasa calls the server twice per turn
-  (action_detect_language, then the answer action). After the window the server is tried again, so
+  message costs at most one timeout even when a turn calls the server more than once. After the window the server is tried again, so
   answers resume by themselves when it is back;
 - a failed answer action returns one bot message, "Jag kan inte svara just nu, försök igen om en
-  stund." (English when the `language` slot is "en"), which Rasa sends on every channel and stores in
+  stund." (English when the visitor writes English), which Rasa sends on every channel and stores in
   the tracker like any reply;
-- a failed slot-mapping action (a custom action named in a slot mapping, here action_detect_language)
+- a failed slot-mapping action (a custom action named in a slot mapping, if the domain has one)
   fails silently: the slot keeps its value and the turn goes on;
 - a 400 from the action server (ActionExecutionRejection) is passed through unchanged, since Rasa's
   policies rely on it.
+Also: each action-server reply is checked against Rasa's response schema with one cached validator.
+`RemoteAction._validate_action_result` calls `jsonschema.validate()`, which first checks the schema itself
+against its meta-schema on every call: measured at about 45 % of the Rasa server's CPU under load
+(BENCHMARKS.md). The check itself is unchanged.
+
 Installed by importing this module from a module Rasa imports at start-up: bot.channels.rest (our REST
 channel, always in credentials.yml) and bot.nlu_components (in every model's pipeline).
 """
@@ -193,9 +197,28 @@ def install() -> None:
             logger.warning("Custom action '%s' failed (%s); slot left unchanged.", name, reason)
             return []
         logger.error("Custom action '%s' failed (%s); sent the 'cannot answer now' message.", name, reason)
-        lang = tracker.get_slot("language") if tracker is not None else None
+        from bot.nlg import tracker_language
+
+        lang = tracker_language(tracker)
         return [BotUttered(text=unavailable_text(lang), metadata={ERROR_METADATA_KEY: "action_unavailable"})]
 
+    import jsonschema
+
+    validators: Dict[str, Any] = {}
+
+    def _validate_action_result(self, result: Dict[str, Any]) -> bool:
+        validator = validators.get("response")
+        if validator is None:
+            schema = self.action_response_format_spec()
+            validator = validators["response"] = jsonschema.validators.validator_for(schema)(schema)
+        try:
+            validator.validate(result)
+            return True
+        except jsonschema.ValidationError as e:
+            e.message += ". Failed to validate Action server response from API."
+            raise e
+
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[assignment]
     run._filmbot_guard = True  # type: ignore[attr-defined]
     run.__doc__ = original.__doc__
     RemoteAction.run = run  # type: ignore[assignment]

@@ -1,0 +1,45 @@
+"""Response generation in the visitor's language (Rasa glue).
+
+domain.yml keeps each response's English text as a variation conditioned on the slot `language`. This
+generator fills that condition from the conversation itself (bot.lang.conversation_language over the
+newest user messages), so no action has to run on every turn just to set a slot.
+Configured in the endpoints files: `nlg: {type: bot.nlg.LanguageNLG}`.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.events import UserUttered
+
+from bot.lang import conversation_language
+
+
+def user_texts_newest_first(events: Any) -> List[str]:
+    """Texts of the user's messages, newest first, from Rasa events or rasa_sdk event dicts."""
+    texts: List[str] = []
+    for event in reversed(list(events or [])):
+        if isinstance(event, UserUttered):
+            texts.append(event.text or "")
+        elif isinstance(event, dict) and event.get("event") == "user":
+            texts.append(event.get("text") or "")
+        if len(texts) >= 6:
+            break
+    return texts
+
+
+def tracker_language(tracker: Any) -> str:
+    """The language to answer in, for a Rasa DialogueStateTracker."""
+    slot = tracker.get_slot("language") if tracker is not None else None
+    return conversation_language(user_texts_newest_first(getattr(tracker, "events", None)), slot)
+
+
+class LanguageNLG(TemplatedNaturalLanguageGenerator):
+    def __init__(self, endpoint_config: Any = None, domain: Any = None, **kwargs: Any) -> None:
+        super().__init__(domain.responses if domain is not None else {})
+
+    async def generate(self, utter_action: Text, tracker: Any, output_channel: Text,
+                       **kwargs: Any) -> Optional[Dict[Text, Any]]:
+        filled_slots = tracker.current_slot_values()
+        filled_slots["language"] = tracker_language(tracker)
+        return self.generate_from_slots(utter_action, filled_slots, output_channel, **kwargs)
