@@ -23,10 +23,9 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 from urllib.parse import urlsplit
 
-import aiohttp
-
 ROOT = Path(__file__).resolve().parent.parent
-UNAVAILABLE = ("Jag kan inte svara just nu", "I can't answer right now")
+sys.path.insert(0, str(ROOT / "bench"))
+import loadgen  # noqa: E402
 
 MESSAGES = [
     "hej", "vad är Filmregionerna?", "finns det stöd för kortfilm i Jönköping?", "jag bor i Umeå",
@@ -35,68 +34,23 @@ MESSAGES = [
 ]
 
 
-def percentile(values: List[float], p: float) -> Optional[float]:
-    if not values:
-        return None
-    s = sorted(values)
-    k = max(0, min(len(s) - 1, int(round(p / 100 * len(s) + 0.5)) - 1))
-    return s[k]
-
-
-async def conversation(session: aiohttp.ClientSession, url: str, sender: str, count: int, timeout: float,
-                       deadline: float, out: Dict[str, Any], offset: int) -> None:
-    for i in range(count):
-        if time.monotonic() >= deadline:
-            out["not_sent"] += count - i
-            return
-        text = MESSAGES[(offset + i) % len(MESSAGES)]
-        t0 = time.perf_counter()
-        try:
-            async with session.post(url, json={"sender": sender, "message": text},
-                                    timeout=aiohttp.ClientTimeout(total=timeout)) as resp:
-                body = await resp.read()
-                elapsed = time.perf_counter() - t0
-                if resp.status != 200:
-                    out["errors"] += 1
-                    out["error_samples"].append(f"HTTP {resp.status}: {body[:120]!r}")
-                    continue
-                replies = json.loads(body)
-        except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
-            out["errors"] += 1
-            out["error_samples"].append(f"{type(exc).__name__}: {exc}"[:200])
-            continue
-        out["latencies"].append(elapsed)
-        texts = [r.get("text") or "" for r in replies if isinstance(r, dict)]
-        if not any(t.strip() for t in texts):
-            out["lost"] += 1
-        elif any(u in t for t in texts for u in UNAVAILABLE):
-            out["degraded"] += 1
-
-
 async def run_load(base_url: str, conversations: int, messages: int, timeout: float = 30.0,
                    max_seconds: float = 1800.0, tag: str = "load") -> Dict[str, Any]:
+    """N conversations x M messages (bench/loadgen.py does the sending) against Rasa on loopback."""
     host = urlsplit(base_url).hostname
     if host not in ("127.0.0.1", "localhost", "::1"):
         raise SystemExit(f"load.py only targets loopback, not {host}")
     url = base_url.rstrip("/") + "/webhooks/rest/webhook"
-    out: Dict[str, Any] = {"errors": 0, "lost": 0, "degraded": 0, "not_sent": 0, "latencies": [],
-                           "error_samples": []}
-    connector = aiohttp.TCPConnector(limit=conversations + 5)
-    start = time.monotonic()
-    async with aiohttp.ClientSession(connector=connector) as session:
-        await asyncio.gather(*(conversation(session, url, f"{tag}-{time.time_ns()}-{c}", messages, timeout,
-                                            start + max_seconds, out, c) for c in range(conversations)))
-    wall = time.monotonic() - start
-    lat = out.pop("latencies")
-    ms = lambda v: None if v is None else round(v * 1000, 1)  # noqa: E731
+    r = await loadgen.run_load(url, conversations, messages, MESSAGES, sender_prefix=f"{tag}-{time.time_ns()}",
+                               timeout=timeout, stop_after=max_seconds)
+    ms = lambda v: None if v is None else round(v, 1)  # noqa: E731
     return {
         "conversations": conversations, "messages_per_conversation": messages,
-        "requests": conversations * messages, "answered": len(lat), "errors": out["errors"],
-        "lost_replies": out["lost"], "degraded_replies": out["degraded"], "not_sent": out["not_sent"],
-        "p50_ms": ms(percentile(lat, 50)), "p95_ms": ms(percentile(lat, 95)), "p99_ms": ms(percentile(lat, 99)),
-        "max_ms": ms(max(lat) if lat else None), "wall_s": round(wall, 2),
-        "throughput_rps": round(len(lat) / wall, 2) if wall > 0 else None,
-        "error_samples": out["error_samples"][:5],
+        "requests": conversations * messages, "answered": r["ok"], "errors": r["errors"],
+        "lost_replies": r["lost"], "degraded_replies": r["degraded"], "not_sent": r["not_sent"],
+        "p50_ms": ms(r["p50_ms"]), "p95_ms": ms(r["p95_ms"]), "p99_ms": ms(r["p99_ms"]),
+        "max_ms": ms(r["max_ms"]), "wall_s": round(r["wall_s"], 2), "throughput_rps": r["throughput"],
+        "error_samples": r["error_samples"],
     }
 
 

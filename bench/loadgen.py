@@ -2,7 +2,9 @@
 
 `concurrency` conversations run at once; each one (its own sender id) sends `per_conv` messages one
 after another and waits for each reply before sending the next. Every request is bounded by a timeout.
-A reply counts as *lost* when the server answers 200 with an empty list (the bot said nothing).
+A reply counts as *lost* when the server answers 200 with no bot text, and as *degraded* when the text is
+the "cannot answer now" message of bot/channels/action_guard.py. bench/load.py is the command-line
+front end for `make bench`'s full-load run and the short run in `make test`.
 
     python bench/loadgen.py --url http://127.0.0.1:5005/webhooks/rest/webhook -c 10 -n 20
 """
@@ -33,10 +35,14 @@ def percentile(sorted_values: Sequence[float], p: float) -> Optional[float]:
     return sorted_values[k]
 
 
+UNAVAILABLE = ("Jag kan inte svara just nu", "I can't answer right now")
+
+
 async def _conversation(session: aiohttp.ClientSession, url: str, sender: str, texts: List[str],
                         timeout: float, out: Dict[str, Any], stop_at: Optional[float] = None) -> None:
-    for text in texts:
+    for i, text in enumerate(texts):
         if stop_at is not None and time.perf_counter() >= stop_at:
+            out["not_sent"] += len(texts) - i
             return
         t0 = time.perf_counter()
         try:
@@ -55,9 +61,12 @@ async def _conversation(session: aiohttp.ClientSession, url: str, sender: str, t
                     out["error_samples"].append(f"bad JSON: {body[:120]!r}")
                     continue
                 out["latencies"].append(dt)
+                bot_texts = [r.get("text") or "" for r in reply if isinstance(r, dict)] if isinstance(reply, list) else []
                 if not reply:
                     out["lost"] += 1
                     out["lost_samples"].append(text)
+                elif any(u in t for t in bot_texts for u in UNAVAILABLE):
+                    out["degraded"] += 1
         except Exception as exc:  # timeouts, refused connections
             out["errors"] += 1
             out["error_samples"].append(f"{type(exc).__name__}: {exc}"[:160])
@@ -68,7 +77,8 @@ async def run_load(url: str, concurrency: int, per_conv: int, messages: Sequence
                    stop_after: Optional[float] = None) -> Dict[str, Any]:
     """stop_after (seconds): conversations stop sending new messages after this time."""
     rnd = random.Random(seed)
-    out: Dict[str, Any] = {"latencies": [], "errors": 0, "lost": 0, "error_samples": [], "lost_samples": []}
+    out: Dict[str, Any] = {"latencies": [], "errors": 0, "lost": 0, "degraded": 0, "not_sent": 0,
+                           "error_samples": [], "lost_samples": []}
     conns = aiohttp.TCPConnector(limit=concurrency + 5, force_close=False)
     async with aiohttp.ClientSession(connector=conns) as session:
         plans = [[rnd.choice(messages) for _ in range(per_conv)] for _ in range(concurrency)]
@@ -81,7 +91,8 @@ async def run_load(url: str, concurrency: int, per_conv: int, messages: Sequence
     sent = len(lat) + out["errors"]
     return {
         "concurrency": concurrency, "per_conv": per_conv, "sent": sent, "ok": len(lat),
-        "errors": out["errors"], "lost": out["lost"], "error_samples": out["error_samples"][:5],
+        "errors": out["errors"], "lost": out["lost"], "degraded": out["degraded"], "not_sent": out["not_sent"],
+        "error_samples": out["error_samples"][:5],
         "lost_samples": out["lost_samples"][:10],
         "wall_s": round(wall, 3), "throughput": round(len(lat) / wall, 2) if wall > 0 else None,
         "p50_ms": percentile(lat, 50), "p95_ms": percentile(lat, 95), "p99_ms": percentile(lat, 99),
