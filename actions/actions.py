@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import answers
-from bot.lang import conversation_language
+from bot.lang import conversation_language, user_texts_newest_first
 from bot.places import resolve_place
 from bot.registry import get_registry
 from bot.topics import INTENT_TOPICS
@@ -32,8 +32,8 @@ def _say(dispatcher: CollectingDispatcher, answer: answers.Answer) -> None:
 
 
 def _lang(tracker: Tracker) -> str:
-    texts = [tracker.latest_message.get("text") or ""]
-    texts += [e.get("text") or "" for e in reversed(tracker.events or []) if e.get("event") == "user"][1:6]
+    """Swedish or English, from the visitor's own messages (as bot/nlg.py decides for domain responses)."""
+    texts = [tracker.latest_message.get("text") or ""] + user_texts_newest_first(tracker.events)[1:]
     return conversation_language(texts, tracker.get_slot("language"))
 
 

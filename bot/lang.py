@@ -45,6 +45,20 @@ def detect_language(text: Optional[str]) -> Optional[str]:
     return "sv" if sv > en else "en"
 
 
+def user_texts_newest_first(events, limit: int = 6):
+    """Texts of the user's messages, newest first, from Rasa events (UserUttered) or rasa_sdk event dicts."""
+    texts = []
+    for event in reversed(list(events or [])):
+        if isinstance(event, dict):
+            if event.get("event") == "user":
+                texts.append(event.get("text") or "")
+        elif getattr(event, "type_name", None) == "user":
+            texts.append(getattr(event, "text", None) or "")
+        if len(texts) >= limit:
+            break
+    return texts
+
+
 def conversation_language(texts_newest_first, fallback: Optional[str] = None) -> str:
     """The language to answer in: that of the newest user message that tells, else `fallback`, else
     Swedish. A place name or "ok" therefore keeps the language the visitor has been writing in."""

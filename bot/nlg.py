@@ -7,25 +7,11 @@ Configured in the endpoints files: `nlg: {type: bot.nlg.LanguageNLG}`.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, Optional, Text
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
-from rasa.shared.core.events import UserUttered
 
-from bot.lang import conversation_language
-
-
-def user_texts_newest_first(events: Any) -> List[str]:
-    """Texts of the user's messages, newest first, from Rasa events or rasa_sdk event dicts."""
-    texts: List[str] = []
-    for event in reversed(list(events or [])):
-        if isinstance(event, UserUttered):
-            texts.append(event.text or "")
-        elif isinstance(event, dict) and event.get("event") == "user":
-            texts.append(event.get("text") or "")
-        if len(texts) >= 6:
-            break
-    return texts
+from bot.lang import conversation_language, user_texts_newest_first
 
 
 def tracker_language(tracker: Any) -> str:
