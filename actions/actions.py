@@ -10,14 +10,14 @@ import logging
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
+from rasa_sdk.events import EventType, Restarted, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot import answers
 from bot.lang import conversation_language, user_texts_newest_first
-from bot.places import resolve_place
+from bot.dialogue import reply
 from bot.registry import get_registry
-from bot.topics import INTENT_TOPICS
+from bot.understanding import understand
 
 logger = logging.getLogger(__name__)
 
@@ -50,73 +50,45 @@ class RegistryAction:
 
 
 class ActionAnswerTopic(RegistryAction, Action):
-    """Answers a topic question for the visitor's place; asks for the place when it is missing,
-    ambiguous or unknown, and offers topic buttons when only a place was given."""
+    """Answers a registry question: the decision of the understanding step (bot/understanding.py, in the
+    parse result as `understanding`) and the slots go to bot.dialogue.reply, which composes the answer."""
 
     def name(self) -> Text:
         return "action_answer_topic"
 
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         registry = self.registry
-        lang = _lang(tracker)
-        intent = (tracker.latest_message.get("intent") or {}).get("name")
-        topic = INTENT_TOPICS.get(intent)
-        if topic is None:  # a place alone, or a correction ("nej, jag menade Västerås")
-            topic = tracker.get_slot("pending_topic") or tracker.get_slot("last_topic")
+        latest = tracker.latest_message or {}
+        intent = (latest.get("intent") or {}).get("name")
+        decision = latest.get("understanding")
+        if not decision:  # a button payload, or a parse result from before the understanding step
+            text = latest.get("text") or ""
+            places = [e.get("value") for e in latest.get("entities", [])
+                      if e.get("entity") == "place" and e.get("value")]
+            decision = understand(str(places[0]) if places else ("" if text.startswith("/") else text),
+                                  [{"name": intent, "confidence": 1.0}] if intent else [], intent,
+                                  registry=registry).to_json()
+        slots = {name: tracker.get_slot(name) for name in ("county_code", "kommun_code", "centre_id",
+                                                           "pending_topic", "last_topic")}
+        answer, updates = reply(decision, intent, slots, _lang(tracker), registry)
+        _say(dispatcher, answer)
+        return [SlotSet(name, value) for name, value in updates.items()]
 
-        mentioned = [e.get("value") for e in tracker.latest_message.get("entities", [])
-                     if e.get("entity") == "place" and e.get("value")]
-        text = tracker.latest_message.get("text") or ""
-        if mentioned:
-            res = resolve_place(str(mentioned[0]), registry=registry)
-        elif not text.startswith("/"):
-            # No place entity: the text may still name an unknown place after a cue ("i Narnia").
-            # A topic question that names no place at all uses the place from earlier turns.
-            res = resolve_place(text, registry=registry)
-            if res.status == "unknown" and not res.matched and intent != "inform_place":
-                res = None
-        else:
-            res = None
 
-        if res is not None and res.status == "ambiguous":
-            _say(dispatcher, answers.ambiguous_place(res.matched or str(mentioned[0]), res.candidates, lang))
-            return [SlotSet("pending_topic", topic)]
-        if res is not None and res.status == "unknown":
-            if mentioned or res.matched:
-                _say(dispatcher, answers.unknown_place(res.matched or str(mentioned[0]), lang))
-            elif intent == "inform_place" and not topic:
-                # Classified as "a place" but names none and no question is pending: not understood.
-                ranking = [r.get("name") for r in tracker.latest_message.get("intent_ranking") or []]
-                _say(dispatcher, answers.did_you_mean(
-                    [i for i in ranking if i and i not in NOT_OFFERED][:2] or ["help"], lang))
-                return []
-            else:
-                _say(dispatcher, answers.ask_place(lang))
-            return [SlotSet("pending_topic", topic)]
+class ActionStartOver(Action):
+    """Clears the conversation on a clear request ("börja om", the "Ja, börja om" button); a message the
+    classifier only guessed to be one ("kan vi ta om det där?") gets the question first, with buttons."""
 
-        events: List[EventType] = []
-        if res is not None:  # found
-            county_code, kommun_code = res.county_code, res.kommun_code
-            # a town as the visitor wrote it ("Visby"), else the kommun or län it resolved to
-            where = (res.matched[:1].upper() + res.matched[1:] if res.kind == "town" and res.matched
-                     else res.kommun or res.county or res.matched)
-            events += [SlotSet("county_code", county_code), SlotSet("kommun_code", kommun_code),
-                       SlotSet("centre_id", res.centre_id)]
-        else:
-            county_code = tracker.get_slot("county_code")
-            kommun_code = tracker.get_slot("kommun_code")
-            where = None
-            if not county_code or registry.county(county_code) is None:
-                _say(dispatcher, answers.ask_place(lang))
-                return [SlotSet("pending_topic", topic)]
+    def name(self) -> Text:
+        return "action_start_over"
 
-        if topic is None:
-            _say(dispatcher, answers.place_known(registry, where or answers.county_name(registry, county_code),
-                                                 county_code, lang))
-            return events + [SlotSet("pending_topic", None)]
-
-        _say(dispatcher, answers.answer_topic(registry, county_code, topic, lang))
-        return events + [SlotSet("last_topic", topic), SlotSet("pending_topic", None)]
+    async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        decision = (tracker.latest_message or {}).get("understanding") or {}
+        if decision.get("reason") == "restart_unclear":
+            _say(dispatcher, answers.confirm_start_over(_lang(tracker)))
+            return []
+        dispatcher.utter_message(response="utter_restarted")
+        return [Restarted()]
 
 
 class ActionListCentres(RegistryAction, Action):

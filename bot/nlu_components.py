@@ -18,7 +18,14 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
-from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    INTENT,
+    INTENT_NAME_KEY,
+    INTENT_RANKING_KEY,
+    PREDICTED_CONFIDENCE_KEY,
+    TEXT,
+)
 from rasa.shared.nlu.training_data.message import Message
 
 logger = logging.getLogger(__name__)
@@ -128,6 +135,50 @@ class PlaceExtractor(GraphComponent, EntityExtractorMixin):
             found = self.add_extractor_name(self.extract(message.get(TEXT)))
             if found:
                 message.set(ENTITIES, message.get(ENTITIES, []) + found, add_to_output=True)
+        return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class RegistryUnderstanding(GraphComponent):
+    """The last NLU step: fuses the classifier's intent with what the registry recognises (places,
+    centre names, topic words) through bot.understanding.understand, and writes the decision into the
+    parse result: `intent` (the classifier's ranking kept below it) and `understanding` (read by the
+    actions). Not trained: the rules live in bot/understanding.py."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "RegistryUnderstanding":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        from bot.understanding import FALLBACK, understand
+
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if not text or text.startswith("/"):
+                continue
+            intent = message.get(INTENT) or {}
+            ranking = list(message.get(INTENT_RANKING_KEY) or [])
+            try:
+                decision = understand(text, ranking, intent.get(INTENT_NAME_KEY))
+            except Exception:  # the classifier's answer stands if the registry step fails
+                logger.exception("understanding failed; keeping the classifier's intent")
+                continue
+            if decision.intent != intent.get(INTENT_NAME_KEY):
+                chosen = {INTENT_NAME_KEY: decision.intent, PREDICTED_CONFIDENCE_KEY: decision.confidence}
+                rest = [r for r in ranking if r.get(INTENT_NAME_KEY) not in (decision.intent, FALLBACK)]
+                message.set(INTENT, chosen, add_to_output=True)
+                message.set(INTENT_RANKING_KEY, [chosen] + rest, add_to_output=True)
+            message.set("understanding", decision.to_json(), add_to_output=True)
         return messages
 
 

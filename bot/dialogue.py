@@ -1,0 +1,107 @@
+"""The reply to one registry question, from the understanding step's decision and the conversation's slots.
+
+``reply(decision, intent, slots, lang, registry) -> (Answer, slot_updates)``
+
+Pure Python (no Rasa): actions/actions.py passes the tracker's slots and the parse result's
+``understanding`` (bot.understanding.Decision.to_json()) and dispatches what comes back.
+
+- A place outside Sweden: the bot covers Sweden's regional film centres only (no Swedish centre named).
+- A centre named by its name: that centre's answer for the topic, or its overview.
+- Places to choose between: ask with one button per candidate; the topic waits in `pending_topic`.
+- The deciding place: its centre's answer for the topic (a wrong premise corrected first), or, with no
+  topic yet, the centre and topic buttons. A follow-up without a topic keeps the earlier topic.
+- No place in the message: the place from earlier turns, else ask for it.
+"""
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any, Dict, List, Optional, Tuple
+
+from bot import answers
+from bot.topics import INTENT_TOPICS
+
+Slots = Dict[str, Any]
+
+
+def _cand(c: Dict[str, Any]) -> SimpleNamespace:
+    return SimpleNamespace(county_code=c.get("county_code"), county=c.get("county"),
+                           centre_id=c.get("centre_id"), centre_name=c.get("centre_name"),
+                           kommun_code=c.get("kommun_code"), kommun=c.get("kommun"))
+
+
+def _where(place: Dict[str, Any]) -> str:
+    """A town as the visitor wrote it ("Visby"), else the kommun or län it resolved to."""
+    text = place.get("text") or ""
+    if place.get("kind") == "town" and text:
+        return text[:1].upper() + text[1:]
+    return place.get("kommun") or place.get("county") or text
+
+
+def _with_premise(answer: answers.Answer, premise: Optional[Dict[str, Any]], lang: str) -> answers.Answer:
+    if not premise:
+        return answer
+    note = answers.premise_note(premise.get("place") or "", premise.get("county") or "",
+                                premise.get("centre_name") or "", lang)
+    return answers.Answer(note + "\n" + answer.text, answer.buttons)
+
+
+def topic_of(intent: Optional[str], decision: Dict[str, Any], slots: Slots) -> Optional[str]:
+    """The topic to answer: the message's own, else the one asked before the place was known, else the
+    last one answered (a follow-up such as "och i Jönköping då?")."""
+    topic = INTENT_TOPICS.get(intent or "") or decision.get("topic")
+    if topic:
+        return topic
+    return slots.get("pending_topic") or slots.get("last_topic")
+
+
+def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: str,
+          registry: Any) -> Tuple[answers.Answer, Slots]:
+    topic = topic_of(intent, decision, slots)
+    place = decision.get("place")
+    centre_named = decision.get("centre")
+
+    if decision.get("foreign") and not place and not centre_named:
+        return answers.outside_sweden(decision["foreign"], lang), {"pending_topic": topic}
+
+    if centre_named:
+        centre = registry.centre(centre_named["centre_id"])
+        if centre is not None:
+            updates: Slots = {"centre_id": centre.id, "county_code": centre.counties[0],
+                              "kommun_code": (place or {}).get("kommun_code"), "pending_topic": None}
+            if topic in (None, "centre"):
+                return answers.centre_overview(registry, centre.id, lang), updates
+            updates["last_topic"] = topic
+            return answers.answer_centre_topic(registry, centre.id, topic, lang), updates
+
+    candidates = decision.get("candidates") or []
+    if candidates:
+        names = [p.get("text") for p in decision.get("places") or []
+                 if p.get("text") and p.get("status") in ("found", "ambiguous")]
+        cands = [_cand(c) for c in candidates]
+        answer = (answers.ambiguous_places(names, cands, lang) if len(names) > 1
+                  else answers.ambiguous_place(names[0] if names else "", cands, lang))
+        return answer, {"pending_topic": topic}
+
+    updates = {}
+    if place is not None and place.get("status") == "found" and place.get("county_code"):
+        county_code = place["county_code"]
+        updates = {"county_code": county_code, "kommun_code": place.get("kommun_code"),
+                   "centre_id": place.get("centre_id")}
+        if topic is None:
+            answer = answers.place_known(registry, _where(place), county_code, lang)
+            updates["pending_topic"] = None
+            return _with_premise(answer, decision.get("premise"), lang), updates
+        answer = answers.answer_topic(registry, county_code, topic, lang)
+        updates.update({"last_topic": topic, "pending_topic": None})
+        return _with_premise(answer, decision.get("premise"), lang), updates
+
+    if place is not None and place.get("status") == "unknown" and place.get("text"):
+        return answers.unknown_place(place["text"], lang), {"pending_topic": topic}
+
+    county_code = slots.get("county_code")
+    if not county_code or registry.county(county_code) is None:
+        return answers.ask_place(lang), {"pending_topic": topic}
+    if topic is None:
+        return answers.place_known(registry, answers.county_name(registry, county_code), county_code,
+                                   lang), {"pending_topic": None}
+    return answers.answer_topic(registry, county_code, topic, lang), {"last_topic": topic, "pending_topic": None}

@@ -1,0 +1,646 @@
+"""Message understanding: the classifier's guess and what the registry recognises, fused into one decision.
+
+``understand(text, ranking, registry=None) -> Decision``
+
+The intent classifier (DIET) is trained on tidy one-purpose sentences; visitors name centres, mix places,
+write "och i Kalmar då?" or a long story. The registry recognises places (every mention with its span and
+kind), centre names (names, former names, unit names, web domains) and topic words, and that evidence is
+strong; a low-confidence or contradicting intent is weak. The rules, in order:
+
+1. Button payloads ("/intent{...}") are not touched.
+2. A place outside Sweden with no Swedish place: the action says the bot covers Sweden's regions.
+3. A centre named by its name: that centre answers (topic from the classifier when it is sure, else from
+   topic words, else an overview of the centre) unless a more specific Swedish place of another centre is
+   named too; then the place decides and the visitor's premise is corrected.
+4. Swedish places: the most specific one decides (kommun or town over län, landskap or demonym). Two
+   specific places of different centres: ask which. A broader mention of another län is a wrong premise
+   ("Ludvika ligger väl i Västmanland?") and is corrected kindly.
+   - with film context (film words, topic words, a film intent) the message is never small talk,
+     a restart or a fallback: it is a topic question (topic words or a sure classifier) or a place;
+   - without film context, a message that is only the place and filler words ("tack! och i Kalmar då?",
+     "Luleå då?", "nej, jag menade Nyköping") is a place (the action keeps the earlier topic);
+   - without film context but with other content words ("tandläkare i Borås") it is out of scope,
+     unless the classifier is very sure of a topic.
+5. No place and no centre: the classifier decides, but a restart needs a clear request (else the
+   visitor is asked first), a goodbye or thanks that also asks something answers the question, and a
+   film question the classifier was unsure of is answered by its topic words.
+
+The decision is what the NLU component (bot.nlu_components.RegistryUnderstanding) writes into the parse
+result: the intent (with the classifier's ranking kept below it) and ``understanding`` (this module's
+``Decision.to_json()``), which the actions read. Pure Python; no Rasa import.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from rapidfuzz.distance import OSA
+
+from bot.text import fold, tokenize
+from bot.topics import INTENT_TOPICS, TOPIC_INTENTS
+
+# ---------------------------------------------------------------------------------------------------
+# Intents by role
+
+TOPIC_INTENT_NAMES = frozenset(INTENT_TOPICS)             # ask_* and which_centre
+PLACE_INTENTS = TOPIC_INTENT_NAMES | {"inform_place"}
+SMALL_TALK = frozenset({"greet", "goodbye", "thank", "bot_challenge", "help", "affirm", "deny", "start_over"})
+FALLBACK = "nlu_fallback"
+
+SURE = 0.6            # the classifier is sure of its top intent
+EVIDENCE = 0.9        # confidence given to an intent the registry evidence decided
+
+# ---------------------------------------------------------------------------------------------------
+# Words (folded: lowercase, no diacritics). Patterns match at word starts of the folded text.
+
+
+def _rx(*patterns: str) -> "re.Pattern[str]":
+    return re.compile(r"\b(?:" + "|".join(patterns) + r")")
+
+
+# Topic words, most specific topic first: the first topic found wins.
+TOPIC_WORDS: List[Tuple[str, "re.Pattern[str]"]] = [
+    ("contact", _rx(r"kontakt", r"mejl", r"maila", r"mail\b", r"e ?post", r"telefon", r"ringa?\b",
+                    r"nummer", r"adress", r"na (?:dem|er|honom|henne)\b", r"komma i kontakt", r"contact",
+                    r"e ?mail", r"phone", r"reach (?:them|you)", r"get in touch", r"handlaggare",
+                    r"prata med (?:en|nagon)", r"talk to (?:a|someone)", r"hur nar (?:jag|man|vi|ni)\b")),
+    ("film_for_children_and_youth", _rx(r"skolbio", r"filmpedagog", r"barn", r"ungdom", r"unga\b",
+                                        r"skola", r"skolan", r"elev", r"larare", r"forskol", r"fritidsgard",
+                                        r"kulturskol", r"school", r"children", r"kids?\b", r"youth",
+                                        r"young people", r"pupil", r"teacher", r"film for (?:unga|barn)",
+                                        r"mediepedagog", r"klass(?:en)?\b", r"tonaring", r"teen")),
+    ("documentary", _rx(r"dokumentar", r"dokfilm", r"dok\b", r"documentar", r"doc\b", r"docs\b")),
+    ("short_film", _rx(r"kortfilm", r"short film", r"shorts?\b", r"novellfilm", r"kort film")),
+    ("feature", _rx(r"langfilm", r"spelfilm", r"feature", r"tv ?serie", r"dramaserie", r"tv drama",
+                    r"biofilm", r"serie\b", r"series\b", r"lang film")),
+    ("talent_development", _rx(r"talang", r"talent", r"debut", r"emerging", r"unga filmare",
+                               r"nya filmare", r"nasta steg", r"ny filmare", r"young filmmaker",
+                               r"utvecklas som", r"mentor")),
+    ("film_commission", _rx(r"inspelning", r"spela in", r"spelar in", r"film ?commission", r"location",
+                            r"filming", r"shoot", r"inspelningsplats", r"filmkommission", r"tillstand att filma",
+                            r"filma (?:i|pa|hos|har)\b", r"produktionsservice", r"drone", r"dronare")),
+    ("equipment_loan", _rx(r"utrustning", r"lana", r"lanar", r"lan av", r"utlan", r"teknikutlan", r"kamera",
+                           r"kameror", r"mikrofon", r"ljus ?utrustning", r"equipment", r"gear", r"borrow",
+                           r"camera", r"hyra")),
+    ("education_and_courses", _rx(r"kurs", r"utbildning", r"workshop", r"course", r"class(?:es)?\b",
+                                  r"lara mig", r"lara sig", r"fortbildning", r"seminari", r"training",
+                                  r"folkhogskol", r"learn")),
+    ("screenings_and_film_culture", _rx(r"visning", r"visa (?:en |var |min )?film", r"biograf", r"bio\b",
+                                        r"bion\b", r"filmklubb", r"festival", r"screening", r"cinema",
+                                        r"premiar", r"filmkultur", r"filmstudio", r"biosalong", r"filmvisning",
+                                        r"film club", r"screen\b")),
+    ("production_funding", _rx(r"stod", r"bidrag", r"pengar", r"finansier", r"fund", r"grant", r"ansok",
+                               r"produktionsstod", r"filmfond", r"stipendi", r"money", r"financ",
+                               r"soka medel", r"medel\b", r"support")),
+]
+# Words that make a message about film without naming a topic.
+FILM_WORDS = _rx(r"\w*film", r"\w*filma", r"movie", r"cinema", r"manus", r"regiss", r"producent", r"produktion",
+                 r"producera", r"skadespel", r"animation", r"animera", r"klipp", r"musikvideo", r"youtube",
+                 r"tiktok", r"video", r"foto", r"kamera", r"scen", r"actor", r"director", r"script",
+                 r"produc", r"vlogg", r"podd", r"stop ?motion", r"rorlig bild", r"filmare", r"skapa",
+                 r"konsulent", r"filmverksamhet", r"resurscentr", r"filmregion", r"kreator", r"creator",
+                 r"berattelse", r"story", r"kultur", r"culture")
+# A clear request to clear the conversation.
+RESTART_REQUEST = _rx(r"borja om\b", r"borja fran borjan", r"starta om", r"rensa", r"nollstall",
+                      r"ny konversation", r"nytt samtal", r"glom (?:allt|det)", r"start over", r"restart",
+                      r"reset", r"clear (?:the )?(?:chat|conversation)", r"begin again", r"new conversation")
+QUESTION_WORDS = _rx(r"vem", r"vad", r"var\b", r"vart", r"hur", r"vilk", r"finns", r"kan (?:jag|man|ni|vi|du)",
+                     r"who", r"what", r"where", r"how", r"which", r"is there", r"are there", r"can (?:i|we|you)")
+
+# Words that carry no need of their own: a message made only of these and a place is a place.
+FILLERS = frozenset(fold(w) for w in """
+    och i pa for fran till av om med men eller samt som sa da nu da? har dar ocksa ocksa aven
+    jag vi du ni man mig oss dig er min mitt mina var vart vara vår vårt våra hans hennes deras
+    hej hejsan halla tja tjena hallå tack tusen stort bra toppen super okej ok okay aha ah oj
+    ja nej nä nae japp jo menade menar mente sorry forlat förlåt ursakta ursäkta
+    samma sak fraga fragan grej likadant likasa likaså sådär sadar
+    bor bodde bo boende flyttat flyttar flytta flyttade kommer kom ifran ifrån harifran harifrån
+    jobbar arbetar pluggar studerar lever vaxte växte upp uppvuxen hemma nara nära nånstans nagonstans
+    kommun kommunen län lan lanet länet stad staden ort orten by byn trakten region regionen
+    landskap landskapet omradet området stan
+    det den de dom en ett the a an and or in on at of for from to near about what how then too also
+    ocksa än an typ liksom ju val väl kanske eventuellt precis nyss snart redan just
+    hur vad vem var vilken vilket vilka vart finns gäller galler galla gälla gäller
+    hjalp hjälp hjalpa hjälpa hjalper hjälper info information tips undrar undra vill ville skulle kan
+    kunde ska behover behöver gar går funkar fungerar hanvisa hänvisa vanda vända mig oss
+    is it there here i'm im my our we you me please thanks thank hi hello hey yes no same question
+    what's whats about live living lives based moved moving move from who which where
+    anyone someone somebody help helps can could would will do does did get
+    svara svar svarar ar är blir bli vara heter kallas
+    raknas rakna räknas räkna tillhor tillhör tillhora tillhöra hor hör ligger ligga lag låg hamnar
+    fast kanner känner kanns känns kansla känsla tycker tror egentligen vet osaker osäker tydligen
+    erbjuder erbjuda erbjudande erbjudanden mojlighet möjlighet mojligheter möjligheter verksamhet
+    verksamheter aktiviteter program satsning satsningar gora göra gor gör gjort ordna fixa
+    belong belongs part county's municipality's counts count offer offers options opportunities
+    """.split())
+# Needs that are not film: with a place and no film word, the message is out of scope.
+NON_FILM_NEEDS = _rx(r"tandlak", r"lakare", r"vardcentral", r"sjukhus", r"akuten", r"apotek", r"vader",
+                     r"vadret", r"regn", r"temperatur", r"buss", r"tag(?:et|en)?\b", r"tagtider", r"flyg",
+                     r"farja", r"taxi", r"parkering", r"hotell", r"vandrarhem", r"camping", r"restaurang",
+                     r"pizz", r"lunch", r"middag", r"fika", r"kafe", r"jobb(?:et)?\b", r"lediga jobb",
+                     r"arbetsformedling", r"bostad", r"lagenhet", r"hyresratt", r"skatt", r"polis",
+                     r"korkort", r"bygglov", r"sophamtning", r"bredband", r"bank(?:en)?\b", r"simhall",
+                     r"gym", r"fotboll", r"hockey", r"teater", r"museum", r"bibliotek", r"vaccin", r"frisor",
+                     r"veterinar", r"mataffar", r"ica\b", r"systembolag", r"dentist", r"doctor", r"weather",
+                     r"hospital", r"\bbus\b", r"train", r"hotel", r"restaurant", r"\bjobs?\b", r"housing",
+                     r"apartment", r"\btax", r"police", r"flight", r"ferry", r"pharmacy", r"football")
+
+_STRIP_PUNCT = re.compile(r"[^\w\s]")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Results
+
+@dataclass
+class CentreMention:
+    centre_id: str
+    text: str
+    span: Tuple[int, int]
+    unit_id: Optional[str] = None
+
+    def to_json(self) -> Dict[str, Any]:
+        return {"centre_id": self.centre_id, "text": self.text, "span": list(self.span), "unit_id": self.unit_id}
+
+
+@dataclass
+class Decision:
+    intent: str                                  # the intent the dialogue acts on
+    confidence: float
+    reason: str                                  # which rule decided (logs, tests, the staff report)
+    classifier_intent: Optional[str] = None      # the classifier's own top intent (not nlu_fallback)
+    classifier_confidence: float = 0.0
+    topic: Optional[str] = None                  # the topic kind asked for, when the message names one
+    place: Optional[Dict[str, Any]] = None       # the deciding place (a Mention as JSON)
+    candidates: List[Dict[str, Any]] = field(default_factory=list)   # places to choose between (ask back)
+    premise: Optional[Dict[str, Any]] = None     # {said, place, county, centre_name}: a premise to correct
+    centre: Optional[Dict[str, Any]] = None      # a centre named by its name (CentreMention as JSON)
+    foreign: Optional[str] = None                # a place outside Sweden, as written
+    out_of_scope: bool = False                   # a place with a non-film need
+    places: List[Dict[str, Any]] = field(default_factory=list)       # every place mention
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "intent": self.intent,
+            "confidence": round(float(self.confidence), 3),
+            "reason": self.reason,
+            "classifier_intent": self.classifier_intent,
+            "classifier_confidence": round(float(self.classifier_confidence), 3),
+            "topic": self.topic,
+            "place": self.place,
+            "candidates": self.candidates,
+            "premise": self.premise,
+            "centre": self.centre,
+            "foreign": self.foreign,
+            "out_of_scope": self.out_of_scope,
+            "places": self.places,
+        }
+
+
+# ---------------------------------------------------------------------------------------------------
+# Centre names
+
+_SPLIT_NAME = re.compile(r"\s*(?:/|\(|\)|,|–|—| - )\s*")
+GENERIC_NAME_KEYS = frozenset({"filmpool", "film", "region", "kultur", "filmverksamheten", "filmkonsulenterna",
+                               "kulturutveckling film", "film region"})
+
+
+def _name_variants(name: str) -> List[str]:
+    """"Region Stockholm (filmkonsulenterna) / Film Stockholm AB" -> the whole name and its parts,
+    each also without a trailing "AB"."""
+    out = [name]
+    out += [p for p in _SPLIT_NAME.split(name) if p]
+    more = []
+    for v in out:
+        f = fold(v)
+        if f.endswith(" ab"):
+            more.append(v[:-3])
+    return [v for v in out + more if v.strip()]
+
+
+def _domain(url: str) -> Optional[str]:
+    m = re.match(r"https?://(?:www\.)?([^/]+)(/[^?#]*)?", url or "")
+    if not m:
+        return None
+    host, path = m.group(1).lower(), (m.group(2) or "").strip("/").lower()
+    return host + ("/" + path.split("/")[0] if path and "." not in host.split(".")[0] and path else "")
+
+
+class CentreIndex:
+    """Centre names (folded, squashed) -> centre id / unit id, and web domains."""
+
+    def __init__(self, registry: Any) -> None:
+        self.keys: Dict[str, Tuple[str, Optional[str]]] = {}       # squashed folded name -> (centre, unit)
+        self.domains: List[Tuple["re.Pattern[str]", str, Optional[str]]] = []
+        for centre in registry.centres:
+            names = [centre.name] + list(centre.former_names or [])
+            for name in names:
+                for v in _name_variants(name):
+                    self._add(v, centre.id, None)
+            for unit in getattr(centre, "units", None) or []:
+                for v in _name_variants(unit.name):
+                    self._add(v, centre.id, unit.id)
+                if getattr(unit, "website", None):
+                    self._add_domain(str(unit.website), centre.id, unit.id)
+            site = getattr(getattr(centre, "website", None), "url", None)
+            if site:
+                self._add_domain(site, centre.id, None)
+        self.max_tokens = 6
+        self.fuzzy_keys = [k for k in self.keys if len(k) >= 10]
+
+    def _add(self, name: str, centre_id: str, unit_id: Optional[str]) -> None:
+        key = fold(name)
+        if not key or key in GENERIC_NAME_KEYS or len(key.split()) < 2 and not key.startswith(("film", "reaktor")):
+            return
+        squashed = key.replace(" ", "")
+        if len(squashed) < 8:
+            return
+        prev = self.keys.get(squashed)
+        if prev and prev[0] != centre_id:
+            self.keys.pop(squashed)      # a name shared by two centres identifies neither
+            return
+        if prev is None or (unit_id and not prev[1]):
+            self.keys[squashed] = (centre_id, unit_id)
+
+    def _add_domain(self, url: str, centre_id: str, unit_id: Optional[str]) -> None:
+        host = _domain(url)
+        if not host:
+            return
+        first = host.split("/")[0]
+        # a bare region domain (gotland.se, regionstockholm.se) only counts with its path or as a whole host
+        pattern = re.compile(r"(?<![\w.])(?:www\.)?" + re.escape(first) + (r"(?:/[\w./-]*)?" ) + r"(?![\w])")
+        self.domains.append((pattern, centre_id, unit_id))
+
+    def find(self, text: str) -> List[CentreMention]:
+        found: List[CentreMention] = []
+        taken: List[Tuple[int, int]] = []
+        low = text.lower()
+        for pattern, cid, uid in self.domains:
+            for m in pattern.finditer(low):
+                found.append(CentreMention(cid, text[m.start():m.end()], (m.start(), m.end()), uid))
+                taken.append((m.start(), m.end()))
+        toks = [t for t in tokenize(text)
+                if not any(a <= t.start < b for a, b in taken)]
+        i = 0
+        while i < len(toks):
+            hit = None
+            for length in range(min(self.max_tokens, len(toks) - i), 0, -1):
+                seg = toks[i:i + length]
+                if length > 1 and any(seg[k + 1].start - seg[k].end > 3 for k in range(length - 1)):
+                    continue
+                squashed = "".join(t.norm for t in seg)
+                target = self.keys.get(squashed)
+                if target is None and length == 1 and squashed.endswith("s"):
+                    target = self.keys.get(squashed[:-1])
+                if target is None and length > 1:
+                    last = seg[-1].norm
+                    if last.endswith("s") and len(last) > 3:
+                        target = self.keys.get(squashed[:-1])       # genitive: "Film i Dalarnas stöd"
+                if target is None and length >= 2 and len(squashed) >= 10 and seg[0].norm[:4] in (
+                        "film", "regi", "reak", "kult", "scen"):
+                    target = self._fuzzy(squashed)
+                if target is not None:
+                    hit = (length, target)
+                    break
+            if hit is None:
+                i += 1
+                continue
+            length, (cid, uid) = hit
+            start, end = toks[i].start, toks[i + length - 1].end
+            found.append(CentreMention(cid, text[start:end], (start, end), uid))
+            i += length
+        found.sort(key=lambda m: m.span[0])
+        return found
+
+    def _fuzzy(self, squashed: str) -> Optional[Tuple[str, Optional[str]]]:
+        max_d = 1 if len(squashed) < 13 else 2
+        best: Optional[Tuple[int, str]] = None
+        for key in self.fuzzy_keys:
+            if abs(len(key) - len(squashed)) > max_d or key[:3] != squashed[:3]:
+                continue
+            d = OSA.distance(squashed, key, score_cutoff=max_d)
+            if d <= max_d and (best is None or d < best[0]):
+                best = (d, key)
+        return self.keys[best[1]] if best else None
+
+
+_CENTRE_CACHE: Dict[int, Tuple[Any, CentreIndex]] = {}
+_CENTRE_LOCK = threading.Lock()
+
+
+def centre_index(registry: Any) -> CentreIndex:
+    hit = _CENTRE_CACHE.get(id(registry))
+    if hit is not None and hit[0] is registry:
+        return hit[1]
+    with _CENTRE_LOCK:
+        index = CentreIndex(registry)
+        if len(_CENTRE_CACHE) >= 4:
+            _CENTRE_CACHE.clear()
+        _CENTRE_CACHE[id(registry)] = (registry, index)
+        return index
+
+
+def find_centres(text: str, registry: Any = None) -> List[CentreMention]:
+    """Every centre named in ``text`` by a name, former name, unit name or web domain."""
+    if registry is None:
+        from bot.registry import get_registry
+        registry = get_registry()
+    return centre_index(registry).find(text or "")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Words
+
+def find_topics(folded: str) -> List[str]:
+    """Topic kinds named in a folded text, in TOPIC_WORDS order (most specific first)."""
+    return [topic for topic, rx in TOPIC_WORDS if rx.search(folded)]
+
+
+def choose_topic(topics: Sequence[str]) -> Optional[str]:
+    """The topic a message asks about: a specific kind over funding, and contact only when alone."""
+    if not topics:
+        return None
+    rest = [t for t in topics if t != "contact"]
+    if not rest:
+        return "contact"
+    specific = [t for t in rest if t != "production_funding"]
+    # "stöd för kortfilm": short film; "stöd till skolbio": children and youth
+    return specific[0] if specific else rest[0]
+
+
+def _folded_text(text: str) -> str:
+    return " ".join(t.norm for t in tokenize(text))
+
+
+def residual_words(text: str, spans: Iterable[Tuple[int, int]]) -> List[str]:
+    """Content words outside the given spans that are neither fillers nor film/topic words."""
+    spans = list(spans)
+    out = []
+    for tok in tokenize(text):
+        if any(a <= tok.start < b for a, b in spans):
+            continue
+        w = tok.norm
+        if w in FILLERS or w.isdigit() or len(w) < 3:
+            continue
+        if FILM_WORDS.match(w) or any(rx.match(w) for _, rx in TOPIC_WORDS):
+            continue
+        out.append(w)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------
+# Places
+
+def _places(text: str, registry: Any, exclude: Sequence[Tuple[int, int]]) -> List[Any]:
+    from bot import places as places_mod
+
+    fn = getattr(places_mod, "find_places", None)
+    if fn is not None:
+        return list(fn(text, registry=registry, exclude_spans=exclude))
+    res = places_mod.resolve_place(text, registry=registry)          # older resolver: one mention
+    if not res.matched or not res.span:
+        return []
+    return [res]
+
+
+def _mention_json(m: Any) -> Dict[str, Any]:
+    cands = [c.to_json() if hasattr(c, "to_json") else dict(c) for c in (getattr(m, "candidates", None) or [])]
+    return {
+        "text": getattr(m, "text", None) or getattr(m, "matched", None),
+        "span": list(getattr(m, "span", None) or ()),
+        "kind": getattr(m, "kind", None),
+        "status": getattr(m, "status", None),
+        "county_code": getattr(m, "county_code", None),
+        "county": getattr(m, "county", None),
+        "kommun_code": getattr(m, "kommun_code", None),
+        "kommun": getattr(m, "kommun", None),
+        "centre_id": getattr(m, "centre_id", None),
+        "centre_name": getattr(m, "centre_name", None),
+        "confidence": round(float(getattr(m, "confidence", 0.0) or 0.0), 3),
+        "candidates": cands,
+    }
+
+
+SPECIFIC_KINDS = ("kommun", "town")
+
+
+def _candidates_from(mentions: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    out, seen = [], set()
+    for m in mentions:
+        if m["status"] == "found":
+            c = [{"county_code": m["county_code"], "county": m["county"], "centre_id": m["centre_id"],
+                  "centre_name": m["centre_name"], "kommun_code": m["kommun_code"], "kommun": m["kommun"]}]
+        else:
+            c = m["candidates"]
+        for cand in c:
+            key = (cand.get("county_code"), cand.get("kommun_code"))
+            if key not in seen:
+                seen.add(key)
+                out.append(cand)
+    return out
+
+
+def pick_place(mentions: Sequence[Dict[str, Any]]) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]],
+                                                            Optional[Dict[str, Any]]]:
+    """(deciding place, candidates to ask between, premise) for Swedish place mentions.
+
+    The most specific mention decides: a kommun or town over a län, landskap, region or demonym. A broader
+    mention that points elsewhere is a wrong premise to correct. Specific places of different centres, or
+    only broad mentions that disagree or are ambiguous themselves, mean asking back."""
+    found = [m for m in mentions if m["status"] == "found"]
+    specific = [m for m in found if m["kind"] in SPECIFIC_KINDS]
+    broad_found = [m for m in found if m["kind"] not in SPECIFIC_KINDS]
+    ambiguous = [m for m in mentions if m["status"] == "ambiguous"]
+    if specific:
+        centres = {m["centre_id"] for m in specific}
+        if len(centres) > 1:
+            return None, _candidates_from(specific), None
+        place = specific[0]
+        premise = None
+        for other in broad_found + ambiguous:
+            counties = ({other["county_code"]} if other["status"] == "found"
+                        else {c.get("county_code") for c in other["candidates"]})
+            if place["county_code"] not in counties:
+                premise = {"said": other["text"], "place": place["text"], "county": place["county"],
+                           "centre_name": place["centre_name"]}
+                break
+        return place, [], premise
+    if broad_found:
+        centres = {m["centre_id"] for m in broad_found}
+        if len(centres) == 1:
+            place = broad_found[0]
+            # an ambiguous term next to a definite one that it includes ("Kalmar i Småland") is settled
+            return place, [], None
+        return None, _candidates_from(broad_found), None
+    if ambiguous:
+        if len(ambiguous) > 1:         # "Uppland, Roslagen": the län they share
+            sets = [{c.get("county_code") for c in m["candidates"]} for m in ambiguous]
+            common = set.intersection(*sets)
+            cands = [c for c in ambiguous[0]["candidates"] if c.get("county_code") in common]
+            if len({c.get("centre_id") for c in cands}) == 1 and cands:
+                c = cands[0]
+                place = dict(ambiguous[0], status="found", county_code=c.get("county_code"),
+                             county=c.get("county"), centre_id=c.get("centre_id"),
+                             centre_name=c.get("centre_name"))
+                return place, [], None
+            if cands:
+                return None, cands, None
+        cands = _candidates_from(ambiguous)
+        if len({c.get("centre_id") for c in cands}) == 1 and cands:
+            c = cands[0]
+            place = dict(ambiguous[0], status="found", county_code=c.get("county_code"), county=c.get("county"),
+                         centre_id=c.get("centre_id"), centre_name=c.get("centre_name"))
+            return place, [], None
+        return None, cands, None
+    return None, [], None
+
+
+# ---------------------------------------------------------------------------------------------------
+# The decision
+
+def _classifier_top(ranking: Sequence[Dict[str, Any]]) -> Tuple[Optional[str], float]:
+    for r in ranking or []:
+        name = r.get("name")
+        if name and name != FALLBACK:
+            return name, float(r.get("confidence") or 0.0)
+    return None, 0.0
+
+
+def _confidence_of(ranking: Sequence[Dict[str, Any]], name: str) -> float:
+    for r in ranking or []:
+        if r.get("name") == name:
+            return float(r.get("confidence") or 0.0)
+    return 0.0
+
+
+def _best_except(ranking: Sequence[Dict[str, Any]], excluded: Iterable[str]) -> Tuple[Optional[str], float]:
+    excluded = set(excluded)
+    for r in ranking or []:
+        if r.get("name") and r["name"] not in excluded:
+            return r["name"], float(r.get("confidence") or 0.0)
+    return None, 0.0
+
+
+def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), intent: Optional[str] = None,
+               registry: Any = None) -> Decision:
+    """The decision for one message. ``ranking`` is the classifier's intent ranking (name, confidence),
+    best first, possibly headed by nlu_fallback; ``intent`` the NLU's top intent name (nlu_fallback
+    when the FallbackClassifier fired)."""
+    text = text or ""
+    top, conf = _classifier_top(ranking)
+    if intent is None:
+        intent = (ranking[0].get("name") if ranking else None) or top
+    d = Decision(intent=intent or FALLBACK, confidence=conf if intent == top else 0.0, reason="classifier",
+                 classifier_intent=top, classifier_confidence=conf)
+    if not text.strip() or text.lstrip().startswith("/"):
+        d.reason = "payload" if text.strip() else "empty"
+        return d
+    if registry is None:
+        from bot.registry import get_registry
+        registry = get_registry()
+
+    centres = find_centres(text, registry)
+    centre_spans = [c.span for c in centres]
+    mentions = [_mention_json(m) for m in _places(text, registry, centre_spans)]
+    d.places = mentions
+    folded = _folded_text(text)
+    topics = find_topics(folded)
+    topic = choose_topic(topics)
+    film = bool(centres) or bool(topics) or bool(FILM_WORDS.search(folded))
+    classifier_topic = INTENT_TOPICS.get(top) if top in TOPIC_INTENT_NAMES else None
+    sure_topic = classifier_topic if (classifier_topic and conf >= SURE) else None
+
+    swedish = [m for m in mentions if m["status"] in ("found", "ambiguous")]
+    foreign = [m for m in mentions if m["status"] == "foreign"]
+
+    def decide(name: str, reason: str, confidence: Optional[float] = None) -> Decision:
+        """Registry evidence decided `name`: at least EVIDENCE confident, or what the classifier gave it."""
+        d.intent, d.reason = name, reason
+        d.confidence = confidence if confidence is not None else max(_confidence_of(ranking, name), EVIDENCE)
+        return d
+
+    def topic_intent(default: str) -> str:
+        """The topic the visitor asks about: a sure classifier, else the topic words, else `default`."""
+        if sure_topic:
+            d.topic = sure_topic
+            return top  # type: ignore[return-value]
+        if topic:
+            d.topic = topic
+            return TOPIC_INTENTS[topic]
+        if default in TOPIC_INTENT_NAMES:
+            d.topic = INTENT_TOPICS[default]
+        return default
+
+    # 2. Outside Sweden
+    if foreign and not swedish and not centres:
+        d.foreign = foreign[0]["text"]
+        return decide("inform_place", "foreign_place")
+
+    place, candidates, premise = pick_place(swedish)
+
+    # 3. A centre named by its name
+    if centres:
+        named = centres[0]
+        if place is not None and place.get("centre_id") and place["centre_id"] != named.centre_id \
+                and place["kind"] in SPECIFIC_KINDS:
+            d.place = place
+            d.premise = {"said": named.text, "place": place["text"], "county": place["county"],
+                         "centre_name": place["centre_name"]}
+            return decide(topic_intent("inform_place"), "place_over_centre_name")
+        d.centre = named.to_json()
+        if place is not None and place.get("centre_id") == named.centre_id:
+            d.place = place
+        return decide(topic_intent("inform_place"), "centre_named")
+
+    # 4. Swedish places
+    if swedish:
+        d.place = place
+        d.candidates = candidates
+        d.premise = premise
+        if top == "national_funding" and conf >= SURE:
+            return decide(top, "classifier_national")
+        if film or (top in PLACE_INTENTS and conf >= SURE and top != "inform_place"):
+            return decide(topic_intent("inform_place"), "place_with_film_context")
+        spans = [tuple(m["span"]) for m in mentions if m["span"]]
+        residual = residual_words(text, spans)
+        non_film = bool(NON_FILM_NEEDS.search(folded))
+        if not non_film and (not residual or len(swedish) > 1):
+            # the place alone, a follow-up, or a question about where a place belongs
+            return decide(topic_intent("inform_place"), "place_only")
+        if not non_film and top in PLACE_INTENTS and conf >= 0.5:
+            return decide(topic_intent(top), "place_classifier")  # type: ignore[arg-type]
+        d.out_of_scope = True
+        return decide("out_of_scope", "place_without_film_need")
+
+    # Unknown place after a cue ("jag bor i Narnia") or nothing place-like: the classifier, with guards.
+    if foreign:
+        d.foreign = foreign[0]["text"]
+    unknown = [m for m in mentions if m["status"] == "unknown"]
+    if unknown:
+        d.place = unknown[0]
+
+    # 5. Guards on the classifier
+    if top == "start_over" or intent == "start_over":
+        if RESTART_REQUEST.search(folded):
+            return decide("start_over", "restart_requested", max(conf, EVIDENCE))
+        # not a clear request: a film question goes on; anything else is asked first (action_start_over)
+        if film and topic:
+            return decide(topic_intent("which_centre"), "film_question_not_restart")
+        return decide("start_over", "restart_unclear", conf)
+    asks = "?" in text or bool(QUESTION_WORDS.search(folded))
+    if top in ("goodbye", "thank", "greet") and asks and len(folded.split()) >= 4:
+        if film and topic:
+            return decide(topic_intent("which_centre"), "question_in_small_talk")
+        other, oconf = _best_except(ranking, SMALL_TALK | {FALLBACK, "out_of_scope"})
+        if other and oconf >= 0.15:
+            return decide(other, "question_in_small_talk", max(oconf, 0.5))
+    if (intent == FALLBACK or (top in SMALL_TALK | {"out_of_scope"} and conf < SURE)) and film and topic:
+        return decide(topic_intent("which_centre"), "film_topic_words")
+    if intent == FALLBACK:
+        d.reason = "fallback"
+        d.confidence = conf
+        return d
+    if top in TOPIC_INTENT_NAMES:
+        d.topic = INTENT_TOPICS[top]
+    return d
