@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import answers
 from bot.lang import conversation_language, user_texts_newest_first
-from bot.dialogue import reply
+from bot.dialogue import NOT_OFFERED, reply
 from bot.registry import get_registry
 from bot.understanding import understand
 
@@ -70,7 +70,8 @@ class ActionAnswerTopic(RegistryAction, Action):
                                   registry=registry).to_json()
         slots = {name: tracker.get_slot(name) for name in ("county_code", "kommun_code", "centre_id",
                                                            "pending_topic", "last_topic")}
-        answer, updates = reply(decision, intent, slots, _lang(tracker), registry)
+        answer, updates = reply(decision, intent, slots, _lang(tracker), registry,
+                                latest.get("intent_ranking") or [])
         _say(dispatcher, answer)
         return [SlotSet(name, value) for name, value in updates.items()]
 
@@ -129,8 +130,6 @@ class ActionDefaultAskRephrase(Action):
         return []
 
 
-# Intents not worth offering as "Menade du ...?" buttons.
-NOT_OFFERED = ("nlu_fallback", "affirm", "deny", "out_of_scope", "inform_place")
 
 
 class ActionDefaultAskAffirmation(Action):

@@ -1,8 +1,12 @@
 """Answers composed from the registry and bot/copy.yml, in Swedish or English.
 
-Every centre fact shown carries its source and date; facts that are unverified, undated or more than two
-years old come with a note to check the centre's website. Nothing here invents a fact: where the registry
-has none for a topic, the answer says so and points to the centre.
+Every centre fact shown carries its source and date. Only sourced facts are shown: an unverified offer
+(a guess such as "sannolikt ...") is never presented; where the registry has no sourced fact for a topic,
+the answer says so plainly and says how to ask the centre. When a shown fact is undated or more than two
+years old, one note per answer asks the visitor to check the website. Every answer about a centre ends
+with how to get in touch: the registry's general contact (e-mail/phone) or contact page when there is
+one, and the website. English answers use the registry's English texts (`text_en`, `note_en`); registry
+text that exists in Swedish only is shown with an "(in Swedish)" lead. Nothing here invents a fact.
 """
 from __future__ import annotations
 
@@ -10,16 +14,20 @@ import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Dict, Iterable, List, Optional, Tuple
+from urllib.parse import urlsplit
 
 import yaml
 
 from bot.paths import ROOT
-from bot.topics import RELATED_KINDS, TOPIC_INTENTS
+from bot.topics import OFFER_KINDS, RELATED_KINDS, TOPIC_INTENTS
 
 COPY_PATH = ROOT / "bot" / "copy.yml"
 MAX_OFFERS = 3
+MAX_BUTTONS = 5
 # "Nej, något annat": Rasa's two-stage fallback reads the intent out_of_scope as "none of these".
 SOMETHING_ELSE = "/out_of_scope"
+START_OVER = "/start_over"
+DENY = "/deny"
 
 
 @dataclass
@@ -56,6 +64,20 @@ def _lang(lang: Optional[str]) -> str:
     return "en" if lang == "en" else "sv"
 
 
+def _join(items: Iterable[str], lang: str) -> str:
+    """"a, b och c" / "a, b and c"."""
+    items = [i for i in items if i]
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + t("and", lang) + items[-1]
+
+
+# ---------------------------------------------------------------- registry helpers
+
+def _sourced(fact: Any) -> bool:
+    return not getattr(fact, "unverified", False) and bool(getattr(fact, "source", None))
+
+
 def _newest_first(offer: Any) -> Tuple[bool, int]:
     rng = offer.published_range()
     return (bool(offer.unverified), -(rng[1].toordinal() if rng else 0))
@@ -74,16 +96,61 @@ def _website(obj: Any) -> str:
     return getattr(site, "url", None) or str(site)
 
 
+def _site(centre: Any, unit: Any = None) -> str:
+    """The website to point to: the unit's for a split body, else the centre's."""
+    return (getattr(unit, "website", None) if unit is not None else None) or _website(centre)
+
+
+def _host(url: Optional[str]) -> str:
+    host = (urlsplit(url or "").hostname or "").lower()
+    return host[4:] if host.startswith("www.") else host
+
+
+def _same_site(a: str, b: str) -> bool:
+    return bool(a and b) and (a == b or a.endswith("." + b) or b.endswith("." + a))
+
+
 def county_name(registry: Any, code: Optional[str]) -> str:
     county = registry.county(code) if code else None
     return county.name if county else ""
 
+
+def counties_text(registry: Any, codes: Iterable[str], lang: str) -> str:
+    """All län of a centre: "Blekinge, Kalmar och Kronobergs län" (registry order)."""
+    names = [n for n in (county_name(registry, c) for c in codes) if n]
+    suffix = " län"
+    if len(names) > 1 and all(n.endswith(suffix) for n in names):
+        names = [n[: -len(suffix)] for n in names[:-1]] + [names[-1]]
+    return _join(names, lang)
+
+
+def _registry_text(text_sv: Optional[str], text_en: Optional[str], lang: str) -> str:
+    """Registry text in the answer language; Swedish-only text in an English answer gets a short lead."""
+    if lang == "en":
+        if text_en:
+            return text_en.strip()
+        return t("in_swedish", lang, text=(text_sv or "").strip())
+    return (text_sv or text_en or "").strip()
+
+
+# ---------------------------------------------------------------- buttons and place questions
 
 def topic_buttons(lang: str) -> List[Dict[str, str]]:
     return [
         {"title": label("topic_buttons", topic, lang), "payload": f"/{TOPIC_INTENTS[topic]}"}
         for topic in _copy()["topic_buttons"]
     ]
+
+
+def _place_button(name: str, title: Optional[str] = None) -> Dict[str, str]:
+    payload = '/inform_place{"place": "%s"}' % name.replace('"', "").replace("\\", "")
+    return {"title": title or name, "payload": payload}
+
+
+def _candidate_field(cand: Any, name: str) -> Optional[str]:
+    if isinstance(cand, dict):
+        return cand.get(name)
+    return getattr(cand, name, None)
 
 
 def ask_place(lang: str) -> Answer:
@@ -99,13 +166,36 @@ def ambiguous_place(place: str, candidates: Iterable[Any], lang: str) -> Answer:
     buttons = []
     seen = set()
     for cand in candidates:
-        name = getattr(cand, "kommun", None) or getattr(cand, "county", None)
+        name = _candidate_field(cand, "kommun") or _candidate_field(cand, "county")
         if not name or name in seen:
             continue
         seen.add(name)
-        payload = '/inform_place{"place": "%s"}' % name.replace('"', "")
-        buttons.append({"title": name, "payload": payload})
-    return Answer(t("ambiguous_place", _lang(lang), place=place), buttons[:5])
+        buttons.append(_place_button(name))
+    return Answer(t("ambiguous_place", _lang(lang), place=place), buttons[:MAX_BUTTONS])
+
+
+def ambiguous_places(places: List[str], candidates: Iterable[Any], lang: str) -> Answer:
+    """A message naming several places in different län ("Ludvika eller Mora?"): which of them?
+    One button per candidate (a Candidate/Resolution with kommun/county, a dict with those keys, or a
+    plain name), titled "Ludvika (Dalarnas län)" and sending the kommun (or län) name as inform_place."""
+    lang = _lang(lang)
+    buttons = []
+    seen = set()
+    for cand in candidates:
+        if isinstance(cand, str):
+            name, county = cand, None
+        else:
+            name = _candidate_field(cand, "kommun") or _candidate_field(cand, "county")
+            county = _candidate_field(cand, "county")
+        if not name or name in seen:
+            continue
+        seen.add(name)
+        title = t("place_in_county", lang, place=name, county=county) if county and county != name else name
+        buttons.append(_place_button(name, title))
+    names = [p[:1].upper() + p[1:] for p in dict.fromkeys(p.strip() for p in places if p and p.strip())]
+    text = t("ambiguous_places", lang, places=_join(names, lang)) if len(names) > 1 else \
+        t("ambiguous_places_unnamed", lang)
+    return Answer(text, buttons[:MAX_BUTTONS])
 
 
 def place_known(registry: Any, where: str, county_code: str, lang: str) -> Answer:
@@ -117,92 +207,277 @@ def place_known(registry: Any, where: str, county_code: str, lang: str) -> Answe
     )
 
 
-def _offer_text(offer: Any, lang: str) -> str:
-    if lang == "en" and getattr(offer, "text_en", None):
-        return offer.text_en
-    return offer.text_sv
+def premise_note(place: str, county: str, centre_name: str, lang: str) -> str:
+    """One kind sentence for a visitor whose premise was wrong; the dialogue puts it before the answer."""
+    return t("premise_note", _lang(lang), place=place, county=county, centre=centre_name)
 
 
-def _offer_lines(offers: List[Any], lang: str) -> List[str]:
-    lines = []
-    for offer in offers[:MAX_OFFERS]:
-        text = _offer_text(offer, lang).rstrip()
-        if getattr(offer, "unverified", False) or not getattr(offer, "source", None):
-            lines.append(t("unverified_line", lang, text=text))
-        else:
-            lines.append(t("offer_line", lang, text=text.rstrip(".") + ".", source=offer.source,
-                           date=_date_label(offer, lang)))
-    return lines
+def outside_sweden(place: str, lang: str) -> Answer:
+    """A place outside Sweden: the bot covers Sweden's regional film centres only (names no centre)."""
+    return Answer(t("outside_sweden", _lang(lang), place=place))
 
 
-def _offers_for(centre: Any, topic: str, unit_id: Optional[str]) -> List[Any]:
-    offers = [o for o in centre.offers if o.kind == topic]
-    if unit_id:
-        in_unit = [o for o in offers if getattr(o, "unit", None) in (None, unit_id)]
-        offers = in_unit or offers
-    if not offers:
-        for kind in RELATED_KINDS.get(topic, ()):
-            offers = [o for o in centre.offers if o.kind == kind]
-            if offers:
-                break
-    return sorted(offers, key=_newest_first)  # sourced, newest facts first
-
-
-def answer_topic(registry: Any, county_code: str, topic: str, lang: str,
-                 today: Optional[dt.date] = None) -> Answer:
-    """The answer for `topic` in the county `county_code`: centre (and unit), its sourced offers,
-    a link, and a note to check the website when a fact is unverified or old."""
+def out_of_scope_place(place: str, lang: str) -> Answer:
+    """A place with a need that is not about film ("tandläkare i Borås"): names no centre."""
     lang = _lang(lang)
-    centre = registry.centre_for_county(county_code)
-    county = county_name(registry, county_code)
-    website = _website(centre)
-    if topic == "contact":
-        return answer_contact(registry, centre, county, lang)
-    if topic == "centre":
-        return Answer(" ".join([t("centre_intro", lang, county=county, centre=centre.name),
-                                t("more_info", lang, website=website)]), topic_buttons(lang))
-    unit = registry.unit_for(centre.id, topic) if getattr(centre, "units", None) else None
-    parts: List[str] = []
-    if unit is not None:
-        parts.append(t("unit_intro", lang, topic=topic_name(topic, lang), county=county, unit=unit.name))
-        website = getattr(unit, "website", None) or website
-    offers = _offers_for(centre, topic, getattr(unit, "id", None))
-    if not offers:
-        parts.append(t("no_offer", lang, topic=topic_name(topic, lang), centre=centre.name, website=website))
-        return Answer("\n".join(parts))
-    parts.append(t("topic_intro", lang, centre=unit.name if unit is not None else centre.name, county=county,
-                   topic=topic_name(topic, lang)))
-    parts.extend(_offer_lines(offers, lang))
-    for body in getattr(centre, "related_bodies", None) or []:
-        if topic in (getattr(body, "topics", None) or []):
-            parts.append(t("related", lang, name=body.name, note=body.note or ""))
-    shown = offers[:MAX_OFFERS]
-    if any(o.is_stale(today) for o in shown):
-        parts.append(t("stale_note", lang, website=website))
-    else:
-        parts.append(t("more_info", lang, website=website))
-    return Answer("\n".join(parts))
+    return Answer(t("out_of_scope_place", lang, place=place), topic_buttons(lang))
 
+
+def confirm_start_over(lang: str) -> Answer:
+    lang = _lang(lang)
+    return Answer(t("confirm_start_over", lang), [
+        {"title": t("start_over_yes", lang), "payload": START_OVER},
+        {"title": t("start_over_no", lang), "payload": DENY},
+    ])
+
+
+# ---------------------------------------------------------------- contact block and freshness note
 
 def _contact_text(centre: Any) -> Optional[str]:
     gc = getattr(centre, "general_contact", None)
-    if not gc:
+    if not gc or not _sourced(gc):
         return None
     bits = [b for b in (getattr(gc, "email", None), getattr(gc, "phone", None)) if b]
     return ", ".join(bits) or None
 
 
-def answer_contact(registry: Any, centre: Any, county: str, lang: str) -> Answer:
-    website = _website(centre)
-    parts = [t("centre_intro", lang, county=county, centre=centre.name)]
+def _contact_owner(centre: Any) -> Any:
+    """For a split body: the unit whose website the general contact (e-mail or source) belongs to."""
+    gc = centre.general_contact
+    email_host = (gc.email or "").rpartition("@")[2].lower()
+    for unit in getattr(centre, "units", None) or []:
+        host = _host(getattr(unit, "website", None))
+        if _same_site(email_host, host) or _same_site(_host(gc.source), host):
+            return unit
+    return None
+
+
+def _general_contact(centre: Any, unit: Any) -> Tuple[Any, Optional[str]]:
+    """(the sourced general contact, the name it belongs to) when it applies to `unit` (or the centre)."""
     contact = _contact_text(centre)
-    if contact:
-        parts.append(t("general_contact", lang, contact=contact))
-    roles = sorted({c.role for c in (getattr(centre, "contacts", None) or []) if getattr(c, "role", None)})
-    if roles:
-        parts.append(t("contact_roles", lang, roles=", ".join(roles[:4])))
-    parts.append(t("contact_website", lang, website=website))
+    if contact is None:
+        return None, None
+    owner = _contact_owner(centre)
+    if unit is not None and owner is not None and owner.id != unit.id:
+        return None, None   # another unit's address
+    return centre.general_contact, (owner.name if owner is not None else centre.name)
+
+
+def _contact_page(centre: Any, site: str) -> Optional[str]:
+    """A contact page among the registry's sources for the centre, on the site we point to."""
+    host = _host(site)
+    for url in getattr(centre, "sources", None) or []:
+        path = urlsplit(url).path.lower()
+        if ("kontakt" in path or "contact" in path) and _same_site(_host(url), host):
+            return url
+    return None
+
+
+def _contact_block(centre: Any, unit: Any, lang: str) -> Tuple[List[str], List[Any]]:
+    """How to get in touch: (lines, facts shown)."""
+    site = _site(centre, unit)
+    gc, owner = _general_contact(centre, unit)
+    page = _contact_page(centre, site)
+    lines: List[str] = []
+    facts: List[Any] = []
+    if gc is not None:
+        lines.append(t("contact_general", lang, name=owner, contact=_contact_text(centre), source=gc.source,
+                       date=_date_label(gc, lang)))
+        facts.append(gc)
+    if page:
+        lines.append(t("contact_page", lang, url=page))
+    if lines:
+        lines.append(t("website_line", lang, website=site))
+    else:
+        lines.append(t("contact_via_website", lang, name=unit.name if unit is not None else centre.name,
+                       website=site))
+    return lines, facts
+
+
+def _freshness(facts: Iterable[Any], lang: str, today: Optional[dt.date]) -> List[str]:
+    """The one freshness note of an answer, when any fact shown is undated or old."""
+    return [t("stale_note", lang)] if any(f.is_stale(today) for f in facts) else []
+
+
+# ---------------------------------------------------------------- offers
+
+def _offer_lines(offers: List[Any], lang: str) -> List[str]:
+    lines = []
+    for offer in offers:
+        text = _registry_text(offer.text_sv, getattr(offer, "text_en", None), lang).rstrip()
+        lines.append(t("offer_line", lang, text=text.rstrip(".") + ".", source=offer.source,
+                       date=_date_label(offer, lang)))
+    return lines
+
+
+def _sourced_offers(centre: Any, kinds: Iterable[str], unit_id: Optional[str], strict_unit: bool) -> List[Any]:
+    kinds = set(kinds)
+    offers = [o for o in centre.offers if o.kind in kinds and _sourced(o)]
+    if unit_id:
+        in_unit = [o for o in offers if getattr(o, "unit", None) in (None, unit_id)]
+        offers = in_unit if (in_unit or strict_unit) else offers
+    return sorted(offers, key=_newest_first)  # newest facts first
+
+
+def _offers_for(centre: Any, topic: str, unit_id: Optional[str]) -> Tuple[List[Any], Optional[str]]:
+    """(sourced offers, None) for the topic itself, else (sourced offers, kind) of the first related kind
+    that has some (a general production fund answers a short-film question in part), else ([], None).
+    Unverified offers are never returned."""
+    offers = _sourced_offers(centre, [topic], unit_id, strict_unit=False)
+    if offers:
+        return offers, None
+    for kind in RELATED_KINDS.get(topic, ()):
+        offers = _sourced_offers(centre, [kind], unit_id, strict_unit=True)
+        if offers:
+            return offers, kind
+    return [], None
+
+
+def _related_body_lines(centre: Any, topic: str, lang: str) -> List[str]:
+    lines = []
+    for body in getattr(centre, "related_bodies", None) or []:
+        if topic not in (getattr(body, "topics", None) or []) or not body.sources:
+            continue
+        note = (body.note or "").strip()   # Swedish only: the English copy gives the lead
+        lines.append(t("related", lang, name=body.name, note=(note.rstrip(".") + ".") if note else "",
+                       source=body.sources[0]).replace("  ", " "))
+    return lines
+
+
+def sourced_topics(centre: Any, unit_id: Optional[str] = None) -> List[str]:
+    """Topic kinds (registry order of OFFER_KINDS, without "other") with sourced offers, optionally of a
+    unit (offers marked with the unit, or unmarked offers of a topic routed to it)."""
+    kinds = set()
+    for o in centre.offers:
+        if not _sourced(o):
+            continue
+        if unit_id is not None:
+            unit = centre.unit(unit_id)
+            if not (o.unit == unit_id or (o.unit is None and unit is not None and o.kind in unit.topics)):
+                continue
+        kinds.add(o.kind)
+    return [k for k in OFFER_KINDS if k in kinds and k != "other"]
+
+
+def _topic_list(kinds: Iterable[str], lang: str) -> str:
+    return ", ".join(label("topic_short_names", k, lang) for k in kinds)
+
+
+# ---------------------------------------------------------------- topic answers
+
+def answer_topic(registry: Any, county_code: str, topic: str, lang: str,
+                 today: Optional[dt.date] = None) -> Answer:
+    """The answer for `topic` in the county `county_code` (see _topic_answer)."""
+    lang = _lang(lang)
+    centre = registry.centre_for_county(county_code) if county_code else None
+    if centre is None:
+        return ask_place(lang)
+    return _topic_answer(registry, centre, topic, lang, today, county_name(registry, county_code))
+
+
+def answer_centre_topic(registry: Any, centre_id: str, topic: str, lang: str,
+                        today: Optional[dt.date] = None) -> Answer:
+    """The answer for `topic` at a centre the visitor named (no county known: all its län are named)."""
+    lang = _lang(lang)
+    centre = registry.centre(centre_id) if centre_id else None
+    if centre is None:
+        return Answer(t("unknown_centre", lang))
+    return _topic_answer(registry, centre, topic, lang, today, counties_text(registry, centre.counties, lang))
+
+
+def _topic_answer(registry: Any, centre: Any, topic: str, lang: str, today: Optional[dt.date],
+                  where: str) -> Answer:
+    """Centre (or, for a split body, the unit), its sourced offers on the topic with source and date, at
+    most one freshness note, and how to get in touch. `where`: the län named in the answer."""
+    if topic == "contact":
+        return answer_contact(registry, centre, where, lang, today)
+    if topic == "centre":
+        first = [t("centre_intro", lang, county=where, centre=centre.name)]
+        if len(centre.counties) > 1:
+            first.append(t("centre_covers", lang, centre=centre.name,
+                           counties=counties_text(registry, centre.counties, lang)))
+        return _overview(registry, centre, lang, today, first)
+    unit = registry.unit_for(centre.id, topic) if getattr(centre, "units", None) else None
+    name = unit.name if unit is not None else centre.name
+    topic_label = topic_name(topic, lang)
+    parts: List[str] = []
+    if unit is not None:
+        parts.append(t("unit_intro", lang, topic=topic_label, county=where, unit=unit.name))
+    offers, related_kind = _offers_for(centre, topic, getattr(unit, "id", None))
+    shown = offers[:MAX_OFFERS]
+    if not shown:
+        parts.append(t("no_offer", lang, topic=topic_label, centre=name))
+    elif related_kind is None:
+        parts.append(t("topic_intro", lang, centre=name, county=where, topic=topic_label))
+    else:
+        parts.append(t("no_confirmed", lang, topic=topic_label, centre=name))
+        parts.append(t("related_kind_intro", lang, topic=topic_name(related_kind, lang), centre=name))
+    parts.extend(_offer_lines(shown, lang))
+    parts.extend(_related_body_lines(centre, topic, lang))
+    contact, contact_facts = _contact_block(centre, unit, lang)
+    parts.extend(_freshness(shown + contact_facts, lang, today))
+    parts.extend(contact)
     return Answer("\n".join(parts))
+
+
+def answer_contact(registry: Any, centre: Any, county: str, lang: str,
+                   today: Optional[dt.date] = None) -> Answer:
+    lang = _lang(lang)
+    parts = [t("centre_intro", lang, county=county, centre=centre.name)]
+    facts: List[Any] = []
+    units = getattr(centre, "units", None) or []
+    if units:
+        parts.append(t("units_intro", lang))
+        for unit in units:
+            parts.append(t("unit_line", lang, unit=unit.name, topics=_topic_list(
+                [k for k in OFFER_KINDS if k in unit.topics and k != "other"], lang), website=_site(centre, unit)))
+    contacts = [c for c in (getattr(centre, "contacts", None) or []) if _sourced(c) and getattr(c, "role", None)]
+    roles = sorted({c.role for c in contacts})
+    if roles:
+        parts.append(t("contact_roles", lang, roles="; ".join(roles[:4])))
+        facts.extend(contacts)
+    contact, contact_facts = _contact_block(centre, None, lang)
+    parts.extend(_freshness(facts + contact_facts, lang, today))
+    parts.extend(contact)
+    return Answer("\n".join(parts))
+
+
+def centre_overview(registry: Any, centre_id: str, lang: str) -> Answer:
+    """A centre named without a topic: its name, the län it covers, the topics the registry has sourced
+    offers on, how to get in touch, and topic buttons."""
+    lang = _lang(lang)
+    centre = registry.centre(centre_id) if centre_id else None
+    if centre is None:
+        return Answer(t("unknown_centre", lang))
+    first = [t("overview_intro", lang, centre=centre.name,
+               counties=counties_text(registry, centre.counties, lang))]
+    return _overview(registry, centre, lang, None, first)
+
+
+def _overview(registry: Any, centre: Any, lang: str, today: Optional[dt.date], first: List[str]) -> Answer:
+    parts = list(first)
+    note = _registry_text(getattr(centre, "note_sv", None), getattr(centre, "note_en", None), lang) \
+        if (getattr(centre, "note_sv", None) or getattr(centre, "note_en", None)) else ""
+    if note:
+        parts.append(note)
+    units = getattr(centre, "units", None) or []
+    if units:
+        unit_lines = [t("unit_line", lang, unit=u.name, topics=_topic_list(sourced_topics(centre, u.id), lang),
+                        website=_site(centre, u)) for u in units if sourced_topics(centre, u.id)]
+        if unit_lines:
+            parts.append(t("overview_topics_units", lang))
+            parts.extend(unit_lines)
+        else:
+            parts.append(t("overview_no_topics", lang, centre=centre.name))
+    else:
+        kinds = sourced_topics(centre)
+        parts.append(t("overview_topics", lang, topics=_topic_list(kinds, lang)) if kinds
+                     else t("overview_no_topics", lang, centre=centre.name))
+    contact, contact_facts = _contact_block(centre, None, lang)
+    parts.extend(_freshness(contact_facts, lang, today))
+    parts.extend(contact)
+    parts.append(t("overview_prompt", lang))
+    return Answer("\n".join(parts), topic_buttons(lang))
 
 
 def list_centres(registry: Any, lang: str) -> Answer:

@@ -54,8 +54,12 @@ def topic_of(intent: Optional[str], decision: Dict[str, Any], slots: Slots) -> O
     return slots.get("pending_topic") or slots.get("last_topic")
 
 
+# Intents not worth offering as "Menade du ...?" buttons.
+NOT_OFFERED = ("nlu_fallback", "affirm", "deny", "out_of_scope", "inform_place")
+
+
 def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: str,
-          registry: Any) -> Tuple[answers.Answer, Slots]:
+          registry: Any, ranking: Optional[List[Dict[str, Any]]] = None) -> Tuple[answers.Answer, Slots]:
     topic = topic_of(intent, decision, slots)
     place = decision.get("place")
     centre_named = decision.get("centre")
@@ -83,6 +87,10 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
         return answer, {"pending_topic": topic}
 
     updates = {}
+    if place is not None and place.get("status") == "found" and not place.get("county_code") \
+            and place.get("centre_id") and registry.centre(place["centre_id"]) is not None:
+        # a term whose län all belong to one centre ("Lappland" would not; a landskap across one centre's län)
+        place = dict(place, county_code=registry.centre(place["centre_id"]).counties[0])
     if place is not None and place.get("status") == "found" and place.get("county_code"):
         county_code = place["county_code"]
         updates = {"county_code": county_code, "kommun_code": place.get("kommun_code"),
@@ -98,6 +106,10 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
     if place is not None and place.get("status") == "unknown" and place.get("text"):
         return answers.unknown_place(place["text"], lang), {"pending_topic": topic}
 
+    if intent == "inform_place" and topic is None and not decision.get("places"):
+        # "a place", says the classifier, but none is named and no question is pending: not understood
+        offered = [r.get("name") for r in ranking or [] if r.get("name") and r.get("name") not in NOT_OFFERED]
+        return answers.did_you_mean(offered[:2] or ["help"], lang), {}
     county_code = slots.get("county_code")
     if not county_code or registry.county(county_code) is None:
         return answers.ask_place(lang), {"pending_topic": topic}

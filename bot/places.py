@@ -1,11 +1,22 @@
 """Place resolution: free text -> kommun / län / centre (pure Python, no Rasa).
 
-``resolve_place(text, registry=None, topic=None) -> Resolution``
+``resolve_place(text, registry=None, topic=None) -> Resolution``: the one place a message names.
+``find_places(text, registry=None, exclude_spans=()) -> [Mention]``: every place mention, left to right,
+non-overlapping, with the same rules (both share ``_scan``); text inside ``exclude_spans`` (a masked centre
+name such as "Film i Öst") is ignored: no match, cue or "kommun"/"län" word is taken from it.
 
 How it works
 - An index is built once per Registry object (rebuilt when ``get_registry()`` hands out a new object
   after a hot reload). Keys are folded (casefold, no diacritics, hyphens as spaces): kommun names,
-  län names and short forms, "region <län>", landskap, towns and the registry's ambiguous terms.
+  län names and short forms, "region <län>", landskap, towns, the registry's ambiguous terms and
+  FOREIGN_NAMES. Ambiguous terms of kind "demonym" (gotlänning, jämte, skånsk, ...; scripts/place_words.yaml)
+  also get their definite/plural forms (``bot.text.demonym_forms``: gotlänningarna, jämtar, skånska; 0.95);
+  a term with one län (or a default) is found, with several it is ambiguous; ``kommuner: [one]`` names the
+  kommun ("göteborgare" -> Göteborg). Mention kinds: landskap; region (landsdel/region terms: Norrland,
+  "uppe i norr", västkusten, "på ön"); demonym. "på ön" gives way to a place right after it ("på ön Tjörn").
+- Places abroad (FOREIGN_NAMES: Oslo, Åland, Helsingfors, Holland, ...) match exactly (inflected and
+  diacritic-free too) and give status/kind "foreign"; a Swedish key with the same fold wins. They are never
+  fuzzy-matched. resolve_place returns "foreign" only when no Swedish place is named.
 - Matching is longest-first over token n-grams (up to the longest key, max 4 tokens), left to right.
   Each n-gram is tried as written, then with genitive/definite/compound endings removed
   ("Dalarnas" -> Dalarna, "Stockholmsområdet" -> Stockholm). "Västerås" matches as written, so its
@@ -25,7 +36,13 @@ How it works
   words (Sven/Sveg, Kina/Kinna). Lowercase typos need a place cue or a short message (<= 3 words).
   Ties between different centres are ignored.
 - Several places in one message: all naming the same centre -> found (the most specific one);
-  different centres -> ambiguous with one candidate per place.
+  different centres -> ambiguous with one candidate per place (foreign mentions are ignored there). A
+  landskap/region/demonym word read through its default gives way to a kommun/län/town in one of its
+  län ("Västergötland, Habo" -> Habo); "the north" counts only after in/from/i/från (CUED_TERMS).
+- Unknown places (only when nothing Swedish or foreign matched): after a place cue, a run of at most 3
+  capitalised, non-stop words joined by spaces/hyphens ("Middle Earth"; a longer Title Case run is no name),
+  or after a strong cue ("bor i", "kommer från") one lowercase word that ends its clause ("jag bor i narnia
+  och ..."), never a stop word, so "jag bor i en liten by utanför stan" names nothing.
 
 Confidence: exact 1.0; diacritic-free or inflected 0.95 (both: 0.9); compound ("-området") 0.9;
 everyday word accepted through a weak signal 0.85; fuzzy 0.6-0.85; unknown 0.0.
@@ -40,9 +57,9 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.text import STOP_WORDS, Token, casefold_keep, fold, inflection_variants, tokenize
+from bot.text import STOP_WORDS, Token, casefold_keep, demonym_forms, fold, inflection_variants, tokenize
 
-KIND_RANK = {"kommun": 0, "county": 1, "town": 2, "landskap": 3}
+KIND_RANK = {"kommun": 0, "county": 1, "town": 2, "landskap": 3, "region": 4, "demonym": 5, "foreign": 9}
 MAX_NGRAM = 4
 
 # Place names that are also everyday words (folded). Single-token keys that are Swedish/English stop
@@ -50,20 +67,46 @@ MAX_NGRAM = 4
 PROTECTED = frozenset(
     """
     vara mark ale are sala boden mora berg klippan lund nora eda kil salem mala skara ange kinda
-    salen vg ed kullen ven hoglandet
+    salen vg ed kullen ven hoglandet bergen island wales
     """.split()
 )
 # Definite-form nouns: "i boden" is "in the shed"; need a capital letter, "kommun", or the whole message.
-DEFINITE_NOUNS = frozenset({"boden", "klippan", "salen", "kullen", "hoglandet"})
+DEFINITE_NOUNS = frozenset({"boden", "klippan", "salen", "kullen", "hoglandet", "bergen"})
 
-# Foreign places one edit or two away from a Swedish name (Holland/Halland, Helsingfors/Helsingborg,
-# Kina/Kinna): never fuzzy-matched. They stay "unknown" places.
-FOREIGN_PLACES = frozenset(fold(w) for w in """
-    Holland Helsingfors Kina Norge Danmark Finland Island Irland Tyskland Polen Spanien Italien Frankrike
-    England Skottland Belgien Schweiz Österrike Grekland Estland Lettland Litauen Ryssland Oslo Köpenhamn
-    Berlin Paris London Bergen Malaga Mallorca Kreta Malta Cypern Boston Dallas Miami Texas Hollywood
-    Bollywood Cannes Venedig Toronto
-""".split())
+# Places outside Sweden people name ("jag bor i Oslo", "we are based in Helsinki"): exact (and inflected /
+# diacritic-free) matches give a "foreign" mention; they are never fuzzy-matched to a Swedish name
+# (Holland/Halland, Helsingfors/Helsingborg, Kina/Kinna, Åland/Öland). A Swedish key with the same fold wins.
+# (Kristiansand is left out on purpose: it is a common typo of Kristianstad.)
+FOREIGN_NAMES: Tuple[str, ...] = tuple(w.strip() for w in """
+    Norge, Norway, Danmark, Denmark, Finland, Island, Iceland, Färöarna, Grönland, Greenland, Åland, Ahvenanmaa,
+    Tyskland, Germany, Polen, Poland, Estland, Estonia, Lettland, Latvia, Litauen, Lithuania, Ryssland, Russia,
+    Ukraina, Ukraine, England, Storbritannien, Skottland, Scotland, Wales, Irland, Ireland, Nederländerna,
+    Netherlands, Holland, Belgien, Belgium, Frankrike, France, Spanien, Spain, Portugal, Italien, Italy,
+    Grekland, Greece, Schweiz, Switzerland, Österrike, Austria, Tjeckien, Ungern, Turkiet, USA, Kanada, Canada,
+    Kina, Japan, Indien, Australien, Australia, Thailand, Malta, Cypern, Kreta, Mallorca, Malaga,
+    Oslo, Bergen, Trondheim, Stavanger, Tromsø, Tromsö, Narvik, Bodø, Bodö, Drammen, Fredrikstad, Halden,
+    Lillehammer, Ålesund, Kirkenes, Hammerfest, Svalbard, Lofoten,
+    Köpenhamn, København, Copenhagen, Aarhus, Århus, Odense, Aalborg, Ålborg, Helsingør, Helsingör, Esbjerg,
+    Bornholm, Jylland, Jutland,
+    Helsingfors, Helsinki, Åbo, Turku, Tammerfors, Tampere, Uleåborg, Oulu, Vaasa, Mariehamn, Rovaniemi,
+    Torneå, Tornio, Lahtis, Lahti, Reykjavik, Reykjavík,
+    Tallinn, Riga, Vilnius, Sankt Petersburg, Moskva, Moscow, Berlin, Hamburg, München, Munich, Köln, Frankfurt,
+    London, Manchester, Edinburgh, Glasgow, Dublin, Paris, Cannes, Amsterdam, Bryssel, Brussels, Wien, Vienna,
+    Prag, Prague, Warszawa, Warsaw, Gdansk, Madrid, Barcelona, Lissabon, Lisbon, Aten, Athens, Istanbul,
+    Venedig, Venice, Kyiv, Kiev, New York, Los Angeles, Hollywood, Bollywood, Boston, Dallas, Miami, Texas,
+    Kalifornien, California, Toronto, Sydney, Tokyo, Peking, Beijing, Shanghai
+""".replace("\n", " ").split(",") if w.strip())
+# Never fuzzy-matched: single folded tokens of the foreign names.
+FOREIGN_PLACES = frozenset(fold(w) for w in FOREIGN_NAMES if " " not in w.strip())
+# Foreign names that are also everyday words: "bergen" (the mountains), "island" (English).
+FOREIGN_PROTECTED = frozenset({"bergen", "island", "wales", "turkey", "china"})
+
+# Terms that only say "somewhere" and give way to a place named right after them ("på ön Tjörn").
+GENERIC_TERMS = frozenset({"pa on"})
+# Terms that count only after a place cue: "in the north", not "furthest to the north".
+CUED_TERMS = {"the north": frozenset({"in", "from", "i", "fran"})}
+# Registry `ambiguous[].kind` -> mention kind.
+TERM_KINDS = {"landskap": "landskap", "landsdel": "region", "region": "region", "demonym": "demonym"}
 
 # Tokens (folded) that announce a place.
 PLACE_CUES = frozenset(
@@ -110,10 +153,10 @@ class Candidate:
 @dataclass
 class Resolution:
     input: str
-    status: str = "unknown"                     # "found" | "ambiguous" | "unknown"
+    status: str = "unknown"                     # "found" | "ambiguous" | "foreign" | "unknown"
     matched: Optional[str] = None               # surface text
     span: Optional[Tuple[int, int]] = None
-    kind: Optional[str] = None                  # "kommun" | "county" | "town" | "landskap"
+    kind: Optional[str] = None                  # "kommun" | "county" | "town" | "landskap" | "region" | "demonym" | "foreign"
     kommun_code: Optional[str] = None
     kommun: Optional[str] = None
     county_code: Optional[str] = None
@@ -225,6 +268,11 @@ class KeyInfo:
     ambiguous: Optional[Tuple[str, ...]] = None     # county codes, when an ambiguous term without default
     default: Optional[str] = None                   # default county of an ambiguous term
     term_accents: frozenset = frozenset()
+    term_kind: Optional[str] = None                 # mention kind of a registry term (landskap/region/demonym)
+    term_kommun: Optional[str] = None               # kommun of a one-kommun term ("göteborgare" -> 1480)
+    form_conf: float = 1.0                          # < 1 for generated forms ("gotlänningarna")
+    foreign: Optional[str] = None                   # name of a place outside Sweden
+    term_counties: Tuple[str, ...] = ()             # all counties of a registry term (also with a default)
 
 
 class PlaceIndex:
@@ -235,14 +283,18 @@ class PlaceIndex:
         self.kommun_info: Dict[str, Tuple[str, str]] = {}                            # code -> (name, county code)
         self._build()
         self.protected = frozenset(
-            k for k in self.keys if " " not in k and (k in PROTECTED or k in STOP_WORDS)
+            k for k in self.keys if " " not in k and (k in PROTECTED or k in STOP_WORDS or k in FOREIGN_PROTECTED)
         )
         self.max_words = min(MAX_NGRAM, max((k.count(" ") + 1 for k in self.keys), default=1))
         self.first_words = frozenset(k.split(" ", 1)[0] for k in self.keys if " " in k)
         # Fuzzy choices bucketed by first letter: single-word keys (not protected) and multi-word keys.
         self.fuzzy_buckets: Dict[Tuple[str, int], List[str]] = {}
-        for k in self.keys:
-            if k in self.protected or len(k.replace(" ", "")) < 4:
+        # Foreign names by the same buckets: a typo at least as close to one of them is not a Swedish place.
+        self.foreign_buckets: Dict[Tuple[str, int], List[str]] = {}
+        for k, info in self.keys.items():
+            if info.foreign and not (info.targets or info.ambiguous or info.default):
+                self.foreign_buckets.setdefault((k[0], k.count(" ") + 1), []).append(k)
+            if k in self.protected or len(k.replace(" ", "")) < 4 or info.foreign or info.form_conf < 1.0:
                 continue
             self.fuzzy_buckets.setdefault((k[0], k.count(" ") + 1), []).append(k)
 
@@ -297,19 +349,42 @@ class PlaceIndex:
             default = _get(amb, "default")
             if not counties:
                 continue
+            kind = TERM_KINDS.get(str(_get(amb, "kind") or ""), "landskap")
+            kommuner = [str(k) for k in (_get(amb, "kommuner", []) or []) if str(k) in self.kommun_info]
             for part in str(term).split("/"):
                 part = part.strip()
-                key = fold(part)
-                if not key:
+                if not part:
                     continue
-                info = self.keys.setdefault(key, KeyInfo())
-                info.term_accents = info.term_accents | {casefold_keep(part)}
-                if default and str(default) in self.county_info:
-                    info.default = str(default)
-                elif len(counties) == 1:
-                    info.default = counties[0]
-                else:
-                    info.ambiguous = counties
+                forms = [(part, 1.0)]
+                if kind == "demonym" and " " not in part:
+                    forms += [(f, 0.95) for f in demonym_forms(part)]
+                for form, fconf in forms:
+                    key = fold(form)
+                    if not key:
+                        continue
+                    info = self.keys.get(key)
+                    if info is None:
+                        info = self.keys[key] = KeyInfo(form_conf=fconf)
+                    elif fconf < 1.0 and (info.targets or info.term_kind):
+                        continue                 # a generated form never overrides a real name
+                    info.term_accents = info.term_accents | {casefold_keep(form)}
+                    info.term_kind = info.term_kind or kind
+                    info.term_counties = info.term_counties or counties
+                    if default and str(default) in self.county_info:
+                        info.default = str(default)
+                    elif len(counties) == 1:
+                        info.default = counties[0]
+                    else:
+                        info.ambiguous = counties
+                    if info.default and len(kommuner) == 1 and self.kommun_info[kommuner[0]][1] == info.default:
+                        info.term_kommun = kommuner[0]
+        for name in FOREIGN_NAMES:
+            key = fold(name)
+            if key and key not in self.keys:
+                self.keys[key] = KeyInfo(foreign=name, term_accents=frozenset({casefold_keep(name)}))
+            elif key in self.keys and self.keys[key].foreign:
+                info = self.keys[key]
+                info.term_accents = info.term_accents | {casefold_keep(name)}
 
     # -- lookups --------------------------------------------------------------------------------
     def centre(self, county_code: str) -> Tuple[Optional[str], Optional[str]]:
@@ -429,24 +504,32 @@ def _protected_ok(key: str, toks: Sequence[Token], i: int, j: int, text: str, al
 
 def _choose(index: PlaceIndex, m: _Match, surface_lower: str) -> None:
     info = m.info
+    if info.foreign and not info.targets and not info.ambiguous and not info.default:
+        m.kind = "foreign"
+        return
+    term_kind = info.term_kind or "landskap"
     kommun_targets = [t for t in info.targets if t.kind == "kommun"]
     if info.ambiguous and not kommun_targets and m.prefer != "county":
         m.ambiguous_counties = info.ambiguous
-        m.kind = "landskap"
+        m.kind = term_kind
         return
     if info.default and not kommun_targets:
         county_t = [t for t in info.targets if t.kind == "county" and t.county_code == info.default]
         if county_t:
             m.targets, m.kind = county_t[:1], "county"
+        elif info.term_kommun:                 # "göteborgare" -> Göteborg
+            kname = index.kommun_info[info.term_kommun][0]
+            m.targets = [Target("kommun", info.default, info.term_kommun, kname, frozenset())]
+            m.kind = term_kind
         else:
             name = index.county_info[info.default][0]
             m.targets = [Target("landskap", info.default, None, name, frozenset())]
-            m.kind = "landskap"
+            m.kind = term_kind
         return
     targets = list(info.targets)
     if not targets and info.ambiguous:   # "Smålands län" etc.: fall back to the ambiguous list
         m.ambiguous_counties = info.ambiguous
-        m.kind = "landskap"
+        m.kind = term_kind
         return
 
     def rank(t: Target) -> Tuple[int, int, int]:
@@ -466,15 +549,26 @@ def _choose(index: PlaceIndex, m: _Match, surface_lower: str) -> None:
     m.kind = tops[0].kind
 
 
-def _exact_matches(index: PlaceIndex, text: str, toks: List[Token]) -> List[_Match]:
+def _free_run(blocked: frozenset, i: int, n: int) -> int:
+    """Number of tokens from i on before the first blocked (masked) token."""
+    j = i
+    while j < n and j not in blocked:
+        j += 1
+    return j - i
+
+
+def _exact_matches(index: PlaceIndex, text: str, toks: List[Token], blocked: frozenset = frozenset()) -> List[_Match]:
     matches: List[_Match] = []
     n = len(toks)
     all_caps = text.upper() == text and any(c.isalpha() for c in text)
     i = 0
     while i < n:
+        if i in blocked:
+            i += 1
+            continue
         found = None
         max_len = index.max_words if toks[i].norm in index.first_words else 1
-        for length in range(min(max_len, n - i), 0, -1):
+        for length in range(min(max_len, _free_run(blocked, i, n)), 0, -1):
             seg = toks[i:i + length]
             phrase = " ".join(t.norm for t in seg) if length > 1 else seg[0].norm
             info = index.keys.get(phrase)
@@ -496,11 +590,18 @@ def _exact_matches(index: PlaceIndex, text: str, toks: List[Token]) -> List[_Mat
             i += 1
             continue
         length, key, info, conf = found
+        if key in CUED_TERMS and not (i > 0 and i - 1 not in blocked and toks[i - 1].norm in CUED_TERMS[key]):
+            i += 1
+            continue
+        if info.form_conf < 1.0:
+            conf = 0.95 if conf >= 1.0 else 0.9
         j = i + length
         prefer = None
-        if j < n and toks[j].norm in KOMMUN_WORDS:
+        if info.foreign and not (info.targets or info.ambiguous or info.default):
+            pass                                   # "Oslo kommun" is still Oslo
+        elif j < n and j not in blocked and toks[j].norm in KOMMUN_WORDS:
             prefer, j = "kommun", j + 1
-        elif j < n and toks[j].norm in COUNTY_WORDS:
+        elif j < n and j not in blocked and toks[j].norm in COUNTY_WORDS:
             prefer, j = "county", j + 1
         if key in index.protected:
             ok, pconf = _protected_ok(key, toks, i, i + length, text, all_caps, prefer is not None)
@@ -539,7 +640,7 @@ def _accented_base(surface_lower: str, key: str) -> str:
     return surface_lower[: len(key)]
 
 
-def _fuzzy_matches(index: PlaceIndex, text: str, toks: List[Token]) -> List[_Match]:
+def _fuzzy_matches(index: PlaceIndex, text: str, toks: List[Token], blocked: frozenset = frozenset()) -> List[_Match]:
     n = len(toks)
     short_message = n <= 3
     all_caps = text.upper() == text and any(c.isalpha() for c in text)
@@ -547,9 +648,10 @@ def _fuzzy_matches(index: PlaceIndex, text: str, toks: List[Token]) -> List[_Mat
     i = 0
     while i < n:
         tok = toks[i]
-        cued = i > 0 and toks[i - 1].norm in PLACE_CUES
+        cued = i > 0 and toks[i - 1].norm in PLACE_CUES and i - 1 not in blocked
         eligible = (
-            len(tok.norm) >= 5
+            i not in blocked
+            and len(tok.norm) >= 5
             and tok.norm.isalpha()
             and tok.norm not in STOP_WORDS
             and tok.norm not in FOREIGN_PLACES
@@ -562,7 +664,7 @@ def _fuzzy_matches(index: PlaceIndex, text: str, toks: List[Token]) -> List[_Mat
             continue
         best = None   # (dist, key, length)
         for length in (2, 1):
-            if i + length > n:
+            if i + length > n or (length == 2 and i + 1 in blocked):
                 continue
             seg = toks[i:i + length]
             if length == 2 and (seg[1].norm in STOP_WORDS or not seg[1].norm.isalpha()):
@@ -578,6 +680,9 @@ def _fuzzy_matches(index: PlaceIndex, text: str, toks: List[Token]) -> List[_Mat
                 if not hits:
                     continue
                 d = min(h[1] for h in hits)
+                abroad = index.foreign_buckets.get((phrase[0], length))
+                if abroad and process.extractOne(q, abroad, scorer=OSA.distance, score_cutoff=d) is not None:
+                    continue                     # "Hollland" is Holland misspelt, not Halland
                 keys = [h[0] for h in hits if h[1] == d]
                 centres = set()
                 for k in keys:
@@ -612,6 +717,8 @@ def _fuzzy_matches(index: PlaceIndex, text: str, toks: List[Token]) -> List[_Mat
             prefer, j = "kommun", j + 1
         elif j < n and toks[j].norm in COUNTY_WORDS:
             prefer, j = "county", j + 1
+        if prefer and j - 1 in blocked:
+            prefer, j = None, j - 1
         m = _Match(i, j, tok.start, toks[j - 1].end, key, index.keys[key], round(conf, 3), prefer)
         _choose(index, m, "")
         out.append(m)
@@ -619,23 +726,72 @@ def _fuzzy_matches(index: PlaceIndex, text: str, toks: List[Token]) -> List[_Mat
     return out
 
 
-def _unknown_place(text: str, toks: List[Token]) -> Optional[Tuple[str, Tuple[int, int]]]:
-    """A word after a place cue that is not a known place ("jag bor i Narnia")."""
-    for i in range(1, len(toks)):
-        if toks[i - 1].norm not in PLACE_CUES:
+# After a strong cue, a lowercase unknown word counts only when the clause ends with it ("jag bor i narnia",
+# "jag bor i narnia och undrar ..."), not when it runs on ("jag bor i lägenhet med ...").
+_CLAUSE_WORDS = frozenset({"och", "men", "eller", "samt", "nu", "sedan", "just", "and", "but", "or", "now"})
+MAX_UNKNOWN_WORDS = 3
+_JOIN = re.compile(r"^[ \t\-\u2010\u2011\u2013]+$")
+
+
+def _unknown_places(text: str, toks: List[Token], blocked: frozenset = frozenset()) -> List[Tuple[str, Tuple[int, int]]]:
+    """Name-like words after a place cue that are not known places ("jag bor i Narnia"): at most
+    MAX_UNKNOWN_WORDS capitalised words, or one lowercase word after a strong cue ending its clause."""
+    out: List[Tuple[str, Tuple[int, int]]] = []
+    n = len(toks)
+    all_caps = text.upper() == text and any(c.isalpha() for c in text)
+    i = 1
+    while i < n:
+        cue, tok = toks[i - 1], toks[i]
+        if (cue.norm not in PLACE_CUES or i in blocked or i - 1 in blocked
+                or text[cue.end:tok.start].strip()):
+            i += 1
             continue
-        tok = toks[i]
         if tok.norm in STOP_WORDS or not tok.norm.isalpha() or len(tok.norm) < 2:
+            i += 1
             continue
-        strong = i >= 2 and (toks[i - 2].norm, toks[i - 1].norm) in STRONG_CUES
-        if not (tok.is_capitalised or strong):
+        strong = i >= 2 and i - 2 not in blocked and (toks[i - 2].norm, cue.norm) in STRONG_CUES
+        capital = tok.is_capitalised and not all_caps
+        if capital:
+            j = i + 1
+            while (j < n and j not in blocked and toks[j].is_capitalised and toks[j].norm not in STOP_WORDS
+                   and toks[j].norm.isalpha() and _JOIN.match(text[toks[j - 1].end:toks[j].start])):
+                j += 1
+            if j - i > MAX_UNKNOWN_WORDS:       # a Title Case clause, not a name
+                i = j
+                continue
+        elif strong:
+            j = i + 1
+            rest = text[tok.end:toks[j].start] if j < n else ""
+            if j < n and not rest.strip() and toks[j].norm not in _CLAUSE_WORDS:
+                i += 1
+                continue
+        else:
+            i += 1
             continue
-        j = i + 1
-        while j < len(toks) and toks[j].is_capitalised and toks[j].norm not in STOP_WORDS:
-            j += 1
         start, end = tok.start, toks[j - 1].end
-        return text[start:end], (start, end)
-    return None
+        out.append((text[start:end], (start, end)))
+        i = j
+    return out
+
+
+def _scan(index: PlaceIndex, text: str, toks: List[Token], blocked: frozenset = frozenset()) -> List[_Match]:
+    """All place matches (Swedish and foreign), left to right, non-overlapping: exact matches (weak
+    everyday words kept only when another place agrees), then typos when no Swedish place matched exactly."""
+    matches = _exact_matches(index, text, toks, blocked)
+    foreign = [m for m in matches if m.kind == "foreign" and not m.weak]     # "Island är ..." is no place
+    swedish = [m for m in matches if m.kind != "foreign"]
+    if any(m.weak for m in swedish):
+        strong_counties = {t.county_code for m in swedish if not m.weak for t in m.targets}
+        strong_counties |= {c for m in swedish if not m.weak for c in m.ambiguous_counties}
+        swedish = [m for m in swedish
+                   if not m.weak or (len(m.targets) == 1 and m.targets[0].county_code in strong_counties)]
+    if any(m.key in GENERIC_TERMS for m in swedish):
+        starts = {m.start_tok for m in matches}
+        swedish = [m for m in swedish if not (m.key in GENERIC_TERMS and m.end_tok in starts)]
+    if not swedish:
+        covered = {k for m in foreign for k in range(m.start_tok, m.end_tok)}
+        swedish = _fuzzy_matches(index, text, toks, frozenset(blocked) | covered)
+    return sorted(swedish + foreign, key=lambda m: m.start)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -676,25 +832,32 @@ def resolve_place(text: Optional[str], registry: Any = None, topic: Optional[str
     toks = tokenize(text)
     if not toks:
         return res
-    matches = _exact_matches(index, text, toks)
-    if any(m.weak for m in matches):
-        strong_counties = {t.county_code for m in matches if not m.weak for t in m.targets}
-        strong_counties |= {c for m in matches if not m.weak for c in m.ambiguous_counties}
-        matches = [m for m in matches
-                   if not m.weak or (len(m.targets) == 1 and m.targets[0].county_code in strong_counties)]
+    found = _scan(index, text, toks)
+    matches = [m for m in found if m.kind != "foreign"]
     if not matches:
-        matches = _fuzzy_matches(index, text, toks)
-    if not matches:
-        unk = _unknown_place(text, toks)
+        foreign = [m for m in found if m.kind == "foreign"]
+        if foreign:                       # only places outside Sweden: "jag bor i Oslo"
+            m = foreign[0]
+            res.status, res.kind = "foreign", "foreign"
+            res.matched, res.span = text[m.start:m.end], (m.start, m.end)
+            res.confidence = m.confidence
+            return res
+        unk = _unknown_places(text, toks)
         if unk:
-            res.matched, res.span = unk
+            res.matched, res.span = unk[0]
         return res
 
     definite = [m for m in matches if len(m.targets) == 1 and not m.ambiguous_counties]
+    # A landskap/region/demonym word read through its default gives way to a kommun/län/town inside it
+    # ("Habo kommun, fast vi känner oss som västgötar" -> Habo, Jönköpings län).
+    specific = {m.targets[0].county_code for m in definite if m.kind in ("kommun", "county", "town")}
+    if specific:
+        definite = [m for m in definite if m.kind in ("kommun", "county", "town")
+                    or not (specific & set(m.info.term_counties))]
     if definite:
         centres = {index.centre(m.targets[0].county_code)[0] for m in definite}
         if len(centres) == 1:
-            best = min(definite, key=lambda m: (KIND_RANK[m.kind or "landskap"], m.start))
+            best = min(definite, key=lambda m: (KIND_RANK.get(m.kind or "landskap", 3), m.start))
             t = best.targets[0]
             _fill_from_target(res, index, t, best.kind or t.kind)
             res.status = "found"
@@ -741,3 +904,82 @@ def _ambiguous(res: Resolution, index: PlaceIndex, text: str, chosen: List[_Matc
     res.status = "ambiguous"
     res.candidates = cands
     return res
+
+
+# ---------------------------------------------------------------------------------------------------
+# All mentions
+
+@dataclass
+class Mention:
+    text: str                          # surface text as written
+    span: Tuple[int, int]
+    kind: str                          # "kommun" | "county" | "town" | "landskap" | "region" | "demonym" | "foreign" | "unknown"
+    status: str                        # "found" | "ambiguous" | "foreign" | "unknown"
+    county_code: Optional[str] = None
+    county: Optional[str] = None
+    kommun_code: Optional[str] = None
+    kommun: Optional[str] = None
+    centre_id: Optional[str] = None
+    centre_name: Optional[str] = None
+    confidence: float = 0.0
+    candidates: List[Candidate] = field(default_factory=list)   # ambiguous: one per candidate län (or kommun)
+    weak: bool = False                 # an everyday word accepted only weakly (lowercase after a cue, ...)
+
+    def to_json(self) -> Dict[str, Any]:
+        return {
+            "text": self.text, "span": list(self.span), "kind": self.kind, "status": self.status,
+            "county_code": self.county_code, "county": self.county, "kommun_code": self.kommun_code,
+            "kommun": self.kommun, "centre_id": self.centre_id, "centre_name": self.centre_name,
+            "confidence": round(float(self.confidence), 3), "candidates": [c.to_json() for c in self.candidates],
+            "weak": self.weak,
+        }
+
+
+def _mention_of(index: PlaceIndex, text: str, m: _Match) -> Mention:
+    out = Mention(text=text[m.start:m.end], span=(m.start, m.end), kind=m.kind or "landskap", status="found",
+                  confidence=m.confidence)
+    out.weak = m.weak or (m.key in index.protected and m.confidence < 1.0)
+    if m.kind == "foreign":
+        out.status = "foreign"
+        return out
+    if len(m.targets) == 1 and not m.ambiguous_counties:
+        t = m.targets[0]
+        out.county_code, out.county = t.county_code, index.county_info[t.county_code][0]
+        out.centre_id, out.centre_name = index.centre(t.county_code)
+        if t.kommun_code and t.kommun_code in index.kommun_info:
+            out.kommun_code, out.kommun = t.kommun_code, index.kommun_info[t.kommun_code][0]
+        return out
+    cands = _dedupe(_candidates_of(index, m))
+    if len({c.centre_id for c in cands}) == 1 and cands:   # all candidates lead to one centre
+        c = cands[0]
+        out.centre_id, out.centre_name = c.centre_id, c.centre_name
+        if len({x.county_code for x in cands}) == 1:
+            out.county_code, out.county = c.county_code, c.county
+        return out
+    out.status = "ambiguous"
+    out.candidates = cands
+    return out
+
+
+def find_places(text: Optional[str], registry: Any = None,
+                exclude_spans: Sequence[Tuple[int, int]] = ()) -> List[Mention]:
+    """Every place mention in ``text``, left to right and non-overlapping (rules: module docstring).
+
+    Swedish places give "found"/"ambiguous" mentions, places abroad "foreign" ones (both are returned);
+    when neither is named, name-like words after a place cue give "unknown" mentions ("jag bor i
+    Narnia"). Text overlapping ``exclude_spans`` (e.g. a centre name such as "Film i Öst") is ignored.
+    """
+    text = "" if text is None else str(text)
+    if registry is None:
+        registry = default_registry()
+    index = get_index(registry)
+    toks = tokenize(text)
+    if not toks:
+        return []
+    spans = [(int(a), int(b)) for a, b in exclude_spans or () if int(b) > int(a)]
+    blocked = frozenset(i for i, t in enumerate(toks) if any(t.start < b and a < t.end for a, b in spans))
+    matches = _scan(index, text, toks, blocked)
+    if matches:
+        return [_mention_of(index, text, m) for m in matches]
+    return [Mention(text=surface, span=span, kind="unknown", status="unknown")
+            for surface, span in _unknown_places(text, toks, blocked)]

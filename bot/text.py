@@ -7,6 +7,9 @@
 - ``tokenize(text)``: word tokens with character offsets into the *original* text.
 - ``inflection_variants(form)``: candidate base forms for Swedish genitive/definite/compound endings
   ("dalarnas" -> "dalarna", "stockholmsomradet" -> "stockholm").
+- ``demonym_forms(word)``: definite and plural forms of a demonym or regional adjective
+  ("gotlänning" -> gotlänningen, gotlänningar, gotlänningarna; "skånsk" -> skånska, skånskt); genitive -s is
+  handled by ``inflection_variants`` at lookup time.
 - ``STOP_WORDS``: Swedish + English function words (spaCy's lists, read without importing spaCy, which
   would pull in heavy dependencies) plus frequent domain words; never fuzzy-matched.
 """
@@ -117,6 +120,31 @@ def inflection_variants(form: str) -> List[str]:
                 add(stem[:-1])          # linking -s: Stockholms|området
             break
     return out
+
+
+def demonym_forms(word: str) -> List[str]:
+    """Definite/plural forms of a demonym (casefolded, diacritics kept); never ``word`` itself.
+
+    -ing/consonant: +en, +ar, +arna (skåning, dalkarl, dalmas); -are: +n, -arna (göteborgare); -bo: +n, +r,
+    +rna (uppsalabo); -e: +n, -ar, -arna (jämte, östgöte); -a: +n, -or, -orna (dalkulla); -sk (adjective):
+    +a, +t (skånsk, jämtländsk).
+    """
+    w = casefold_keep(word)
+    if not w or " " in w:
+        return []
+    if w.endswith("sk"):
+        forms = [w + "a", w + "t"]
+    elif w.endswith("are"):
+        forms = [w + "n", w[:-1] + "na"]
+    elif w.endswith("bo"):
+        forms = [w + "n", w + "r", w + "rna"]
+    elif w.endswith("e"):
+        forms = [w + "n", w[:-1] + "ar", w[:-1] + "arna"]
+    elif w.endswith("a"):
+        forms = [w + "n", w[:-1] + "or", w[:-1] + "orna"]
+    else:
+        forms = [w + "en", w + "ar", w + "arna"]
+    return [f for f in forms if f != w]
 
 
 def _load_spacy_stop_words(lang: str) -> FrozenSet[str]:

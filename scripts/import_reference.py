@@ -4,7 +4,8 @@
     .venv/bin/python scripts/import_reference.py ../shared/reference [-o registry/registry.yaml]
 
 Reads centres.yaml and counties.yaml from the given folder plus scripts/import_reference_en.yaml
-(English renderings of the offers) and writes registry/registry.yaml. Re-running it overwrites the
+(English renderings of the offers) and scripts/place_words.yaml (demonyms and regional words, appended to
+the ambiguous terms) and writes registry/registry.yaml. Re-running it overwrites the
 file, so hand edits belong in the curated tables below (names, units, towns, ambiguous terms), not in
 the generated YAML. Run `python -m bot registry check` afterwards.
 """
@@ -21,6 +22,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "registry" / "registry.yaml"
 EN_FILE = Path(__file__).resolve().parent / "import_reference_en.yaml"
+PLACE_WORDS_FILE = Path(__file__).resolve().parent / "place_words.yaml"
+PLACE_WORD_KINDS = {"demonym", "region"}
+MAX_ASK_BACK = 5     # the ambiguity question shows at most five buttons
 CHECKED = dt.date(2026, 11, 25)
 
 # ---------------------------------------------------------------- curated tables
@@ -445,6 +449,8 @@ def convert(ref_dir: Path) -> dict:
             entry["default"] = default
         entry["advice_sv"] = advice.get(ref_term, ref_term)
         ambiguous.append(entry)
+    ambiguous += place_words(ambiguous, counties, kommun_by_code, kommun_names,
+                             {t["name"].casefold() for t in towns})
 
     general_sources = [
         {"url": g["url"], "note_sv": " ".join(g["note"].split()), **GENERAL_SOURCE_EXTRA.get(g["url"], {}),
@@ -467,6 +473,55 @@ def convert(ref_dir: Path) -> dict:
         "towns": towns,
         "ambiguous": ambiguous,
     }
+
+
+def place_words(curated: list, counties: list, kommun_by_code: dict, kommun_names: set, town_names: set,
+                path: Path = PLACE_WORDS_FILE) -> list:
+    """Ambiguous-list entries for the demonyms and regional words in scripts/place_words.yaml."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    by_term = {a["term"].casefold(): a for a in curated}
+    county_codes = {k["code"] for k in counties}
+    short_forms = {f.casefold(): k["code"] for k in counties for f in [k["name"], *k["short_forms"]]}
+    out = []
+    for i, w in enumerate(data.get("terms") or []):
+        where = f"{path.name}: terms[{i}] ({w.get('term')})"
+        unknown = set(w) - {"term", "kind", "counties", "default", "kommuner", "like", "advice_sv", "advice_en"}
+        if unknown:
+            raise SystemExit(f"{where}: unknown fields {sorted(unknown)}")
+        term = str(w.get("term") or "").strip()
+        if not term or w.get("kind") not in PLACE_WORD_KINDS:
+            raise SystemExit(f"{where}: needs a term and kind one of {sorted(PLACE_WORD_KINDS)}")
+        like = by_term.get(str(w["like"]).casefold()) if w.get("like") else None
+        if w.get("like") and like is None:
+            raise SystemExit(f"{where}: like: {w['like']!r} is not a curated ambiguous term")
+        counties = [str(c) for c in (w.get("counties") or (like or {}).get("counties") or [])]
+        default = w["default"] if "default" in w else (like or {}).get("default")
+        kommuner = [str(k) for k in w.get("kommuner") or []]
+        advice_sv = w.get("advice_sv") or (like or {}).get("advice_sv")
+        if not counties or any(c not in county_codes for c in counties):
+            raise SystemExit(f"{where}: counties {counties} must be known län codes")
+        if len(counties) > MAX_ASK_BACK and not default:
+            raise SystemExit(f"{where}: more than {MAX_ASK_BACK} candidate län")
+        if default and str(default) not in counties:
+            raise SystemExit(f"{where}: default {default} is not among its counties")
+        for k in kommuner:
+            if k not in kommun_by_code or k[:2] not in counties:
+                raise SystemExit(f"{where}: kommun {k} is unknown or not in its counties")
+        key = term.casefold()
+        if key in kommun_names or key in town_names or key in by_term or key in short_forms:
+            raise SystemExit(f"{where}: {term!r} is already a kommun, town, län short form or ambiguous term")
+        entry = {"term": term, "kind": w["kind"], "counties": counties}
+        if default:
+            entry["default"] = str(default)
+        if kommuner:
+            entry["kommuner"] = kommuner
+        if advice_sv:
+            entry["advice_sv"] = " ".join(str(advice_sv).split())
+        if w.get("advice_en"):
+            entry["advice_en"] = " ".join(str(w["advice_en"]).split())
+        by_term[key] = entry
+        out.append(entry)
+    return out
 
 
 class _Dumper(yaml.SafeDumper):

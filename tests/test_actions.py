@@ -8,6 +8,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions import actions as A
 from bot.paths import ROOT
 from bot.registry import get_registry
+from bot.topics import TOPIC_INTENTS
 from helpers import make_tracker, place_entity
 
 
@@ -93,7 +94,7 @@ def test_unknown_place_says_so_and_asks_again():
     ("14", "feature", "Film i Väst"),
 ])
 def test_split_bodies_route_by_topic(county, topic, unit):
-    intent = {v: k for k, v in A.INTENT_TOPICS.items()}[topic]
+    intent = TOPIC_INTENTS[topic]
     msgs, _, _ = run(A.ActionAnswerTopic(), make_tracker("?", intent, slots={"county_code": county}))
     first = texts(msgs).splitlines()[0]
     assert unit in first

@@ -422,7 +422,7 @@ def test_arbitrary_text_never_raises(text):
     assert isinstance(res, Resolution)
     d = res.to_json()
     assert list(d) == KEYS
-    assert d["status"] in {"found", "ambiguous", "unknown"}
+    assert d["status"] in {"found", "ambiguous", "foreign", "unknown"}
     assert 0.0 <= d["confidence"] <= 1.0
     if d["status"] == "found":
         assert d["centre_id"] and d["county_code"] or d["centre_id"]
@@ -442,7 +442,286 @@ def test_word_soup_never_raises(words):
     assert list(d) == KEYS
 
 
-@pytest.mark.parametrize("text", ["jag har filmat i Holland", "Helsingfors", "Kina", "vi spelade in i Sven",
-                                  "Svea", "jag har bott i Norge"])
-def test_foreign_and_names_not_fuzzy_matched(text):
-    assert resolve_place(text, REG).status == "unknown"
+@pytest.mark.parametrize("text,status", [
+    ("jag har filmat i Holland", "foreign"), ("Helsingfors", "foreign"), ("Kina", "foreign"),
+    ("vi spelade in i Sven", "unknown"), ("Svea", "unknown"), ("jag har bott i Norge", "foreign"),
+])
+def test_foreign_and_names_not_fuzzy_matched(text, status):
+    res = resolve_place(text, REG)
+    assert res.status == status, res.to_json()
+    assert res.centre_id is None and res.county_code is None and not res.candidates
+
+
+# --- find_places: every mention ---------------------------------------------------------------------
+
+from bot.places import Mention, find_places  # noqa: E402
+from bot.text import demonym_forms  # noqa: E402
+
+
+def _mentions(text, **kw):
+    return [(m.text, m.kind, m.status, m.county_code) for m in find_places(text, REG, **kw)]
+
+
+def test_find_places_spans_and_order():
+    text = "Jag bor i Mora kommun men jobbar i Umeå och ibland i Malmö."
+    ms = find_places(text, REG)
+    assert [m.text for m in ms] == ["Mora kommun", "Umeå", "Malmö"]
+    assert [m.kommun_code for m in ms] == ["2062", "2480", "1280"]
+    for m in ms:
+        assert isinstance(m, Mention) and text[m.span[0]:m.span[1]] == m.text
+        assert m.status == "found" and m.kind == "kommun" and m.confidence == 1.0 and not m.weak
+        assert m.centre_id == _centre_of_county(m.county_code)
+    starts = [m.span[0] for m in ms]
+    assert starts == sorted(starts)
+    assert all(a.span[1] <= b.span[0] for a, b in zip(ms, ms[1:]))       # non-overlapping
+
+
+def test_find_places_mixed_kinds():
+    ms = find_places("Småland, närmare bestämt Växjö, eller kanske Västra Götalands län", REG)
+    assert [(m.text, m.status) for m in ms] == [("Småland", "ambiguous"), ("Växjö", "found"),
+                                                ("Västra Götalands län", "found")]
+    assert [c.county_code for c in ms[0].candidates] == ["06", "07", "08"]
+    assert ms[2].kind == "county" and ms[2].county_code == "14" and ms[2].kommun_code is None
+
+
+def test_find_places_nothing():
+    assert find_places("", REG) == [] and find_places(None, REG) == []
+    assert find_places("hur söker jag produktionsstöd?", REG) == []
+    for text in NOT_PLACES:
+        assert all(m.status == "unknown" for m in find_places(text, REG)), text
+
+
+def test_find_places_same_rules_as_resolve_place():
+    for text, kommun in [("Götebrog", "1480"), ("jag bor i Stokholm", "0180")]:      # typos
+        (m,) = find_places(text, REG)
+        assert m.kommun_code == kommun and 0.6 <= m.confidence < 0.9
+    (m,) = find_places("jag bor i vara", REG)                    # everyday word after a cue: weak
+    assert m.kommun_code == "1470" and m.weak and m.confidence == 0.85
+    assert _mentions("Mora i Dalarna") == [("Mora", "kommun", "found", "20"), ("Dalarna", "county", "found", "20")]
+    assert _mentions("Mora är fint") == []                      # sentence-initial everyday word alone
+    assert _mentions("Boden i Norrbotten")[0][:2] == ("Boden", "kommun")
+    assert find_places("Boden i Norrbotten", REG)[0].weak
+
+
+def test_find_places_exclude_spans():
+    text = "Jag vill kontakta Film i Öst om kortfilm i Norrköping"
+    a = text.index("Film i Öst")
+    assert [m.text for m in find_places(text, REG, exclude_spans=[(a, a + len("Film i Öst"))])] == ["Norrköping"]
+    text = "Film i Skåne eller Malmö?"
+    assert [m.text for m in find_places(text, REG)] == ["Skåne", "Malmö"]
+    assert [m.text for m in find_places(text, REG, exclude_spans=[(0, 12)])] == ["Malmö"]
+    # a masked word is not a cue, and not the "kommun" of a match
+    assert find_places("Film i Narnia", REG, exclude_spans=[(0, 6)]) == []
+    (m,) = find_places("Umeå kommun", REG, exclude_spans=[(5, 11)])
+    assert m.text == "Umeå" and m.span == (0, 4)
+    # a span covering part of a multi-word name blocks it
+    assert find_places("Västra Götalands län", REG, exclude_spans=[(0, 6)])[0].text == "Götalands län"
+
+
+def test_find_places_unknown():
+    assert _mentions("jag bor i Narnia") == [("Narnia", "unknown", "unknown", None)]
+    assert _mentions("jag bor i Narnia men jobbar i Mordor") == [("Narnia", "unknown", "unknown", None),
+                                                               ("Mordor", "unknown", "unknown", None)]
+    assert _mentions("I live in Middle Earth") == [("Middle Earth", "unknown", "unknown", None)]
+    assert _mentions("jag bor i narnia och undrar om stöd") == [("narnia", "unknown", "unknown", None)]
+    (m,) = find_places("hej, jag kommer från Ankeborg.", REG)
+    assert m.text == "Ankeborg" and m.confidence == 0.0 and m.centre_id is None
+    # a known place wins: no unknown mentions beside it
+    assert _mentions("jag bor i Narnia och Mora") == [("Mora", "kommun", "found", "20")]
+
+
+@pytest.mark.parametrize("text", [
+    "jag bor i en liten by utanför stan och undrar om stöd",
+    "Jag Bor I En Liten By Utanför Stan Och Undrar Om Stöd",
+    "jag bor i lägenhet med min sambo och vill göra film",
+    "I Live In The Big City Of Somewhere Far Away",
+    "jag bor i Stora Mossens Lilla Gröna By",
+    "vi bor i ett hus nära skogen",
+    "JAG BOR I EN LITEN BY OCH UNDRAR OM STÖD",
+])
+def test_unknown_mention_never_a_clause(text):
+    for m in find_places(text, REG):
+        assert len(m.text.split()) <= 3, m
+    res = resolve_place(text, REG)
+    assert res.status == "unknown"
+    assert res.matched is None or len(res.matched.split()) <= 3, res.to_json()
+    assert res.matched is None                                   # none of these names a place
+
+
+# --- demonyms and regional words ------------------------------------------------------------------
+
+DEMONYMS = [
+    ("gotlänning", "09"), ("Gotlänningar", "09"), ("gotlänningarna", "09"), ("gotlänningarnas", "09"),
+    ("gotlänningen", "09"), ("gotlanning", "09"),
+    ("skåning", "12"), ("skåningar", "12"), ("skåningarna", "12"), ("skånsk", "12"), ("skånska", "12"),
+    ("värmlänning", "17"), ("värmlänningarna", "17"), ("norrbottning", "25"), ("norrbottningar", "25"),
+    ("västerbottning", "24"), ("jämte", "23"), ("jämtar", "23"), ("jämtarna", "23"), ("jämtländsk", "23"),
+    ("jämtländska", "23"), ("härjedaling", "23"), ("härjedalingar", "23"), ("dalkarl", "20"),
+    ("dalkarlarna", "20"), ("dalkulla", "20"), ("dalkullor", "20"), ("dalmas", "20"), ("dalmasar", "20"),
+    ("göteborgare", "14"), ("göteborgarna", "14"), ("stockholmare", "01"), ("stockholmarna", "01"),
+    ("uppsalabo", "03"), ("uppsalabor", "03"), ("upsaliensare", "03"), ("hallänning", "13"),
+    ("hallänningar", "13"), ("blekinging", "10"), ("blekingingar", "10"), ("ölänning", "08"),
+    ("ölänningar", "08"), ("östgöte", "05"), ("östgötar", "05"), ("östgötarna", "05"), ("västgöte", "14"),
+    ("västgötar", "14"), ("sörmlänning", "04"), ("sörmlänningar", "04"), ("gästrikling", "21"),
+    ("hälsing", "21"), ("hälsinge", "21"), ("hälsingar", "21"), ("medelpading", "22"),
+    ("ångermanlänning", "22"), ("ångermanlänningar", "22"),
+]
+
+
+@pytest.mark.parametrize("word,county", DEMONYMS, ids=[d[0] for d in DEMONYMS])
+def test_demonyms(word, county):
+    for text in (word, f"Vi är {word} och vill göra en kortfilm", f"jag är {word}"):
+        res = resolve_place(text, REG)
+        _check(res, county)
+        assert res.kind == "demonym" and res.matched.casefold() == word.casefold(), res.to_json()
+        assert 0.9 <= res.confidence <= 1.0
+    (m,) = find_places(f"hej, {word} här", REG)
+    assert (m.kind, m.status, m.county_code) == ("demonym", "found", county)
+    assert m.centre_id == _centre_of_county(county)
+
+
+def test_demonym_kommun_and_confidence():
+    res = resolve_place("jag är göteborgare", REG)
+    assert res.kommun_code == "1480" and res.kommun == "Göteborg" and res.kind == "demonym"
+    assert resolve_place("uppsalabo", REG).kommun_code == "0380"
+    assert resolve_place("gotlänning", REG).confidence == 1.0
+    assert resolve_place("gotlänningarna", REG).confidence == 0.95       # generated form
+    assert resolve_place("gotlänningarnas", REG).confidence == 0.9       # + genitive
+    assert resolve_place("gotlanning", REG).confidence == 0.95           # no diacritics
+    assert demonym_forms("Gotlänning") == ["gotlänningen", "gotlänningar", "gotlänningarna"]
+    assert demonym_forms("jämte") == ["jämten", "jämtar", "jämtarna"]
+    assert demonym_forms("skånsk") == ["skånska", "skånskt"]
+    assert demonym_forms("göteborgare") == ["göteborgaren", "göteborgarna"]
+    assert demonym_forms("uppsalabo") == ["uppsalabon", "uppsalabor", "uppsalaborna"]
+    assert demonym_forms("dalkulla") == ["dalkullan", "dalkullor", "dalkullorna"]
+
+
+NORRLAND_CODES = ["21", "22", "23", "24", "25"]
+WEST_COAST = ["14", "13", "12"]
+
+
+@pytest.mark.parametrize("text,matched,counties,kind", [
+    ("smålänning", "smålänning", ["06", "07", "08"], "demonym"),
+    ("vi är smålänningar", "smålänningar", ["06", "07", "08"], "demonym"),
+    ("norrlänning", "norrlänning", NORRLAND_CODES, "demonym"),
+    ("vi är norrlänningarna", "norrlänningarna", NORRLAND_CODES, "demonym"),
+    ("jag bor i Norrland", "Norrland", NORRLAND_CODES, "region"),
+    ("jag bor uppe i norr", "uppe i norr", NORRLAND_CODES, "region"),
+    ("vi bor i norra Sverige", "norra Sverige", NORRLAND_CODES, "region"),
+    ("I live in the north", "the north", NORRLAND_CODES, "region"),
+    ("we are based in northern Sweden", "northern Sweden", NORRLAND_CODES, "region"),
+    ("Övre Norrland", "Övre Norrland", ["24", "25"], "region"),
+    ("jag bor på västkusten", "västkusten", WEST_COAST, "region"),
+    ("Västkustens filmare", "Västkustens", WEST_COAST, "region"),
+    ("I live on the west coast", "the west coast", WEST_COAST, "region"),
+    ("I live in western Sweden", "western Sweden", ["14", "13"], "region"),
+    ("jag bor på ön", "på ön", ["09", "08"], "region"),
+    ("Vi bor ute på ön och vill filma", "på ön", ["09", "08"], "region"),
+])
+def test_ambiguous_regional_words(text, matched, counties, kind):
+    res = resolve_place(text, REG)
+    assert res.status == "ambiguous", res.to_json()
+    assert res.matched == matched and res.kind == kind
+    assert [c.county_code for c in res.candidates] == counties
+    assert len(res.candidates) <= 5 and res.centre_id is None
+    (m,) = find_places(text, REG)
+    assert (m.text, m.status, m.kind) == (matched, "ambiguous", kind)
+    assert [c.county_code for c in m.candidates] == counties
+
+
+def test_regional_word_refined_more():
+    _check(resolve_place("Habo kommun, fast vi känner oss som västgötar", REG), "06", "0643")
+    _check(resolve_place("Västergötland, Habo", REG), "06", "0643")
+    res = resolve_place("jag är skåning men bor i Stockholm", REG)       # two centres: ask back
+    assert res.status == "ambiguous" and [c.county_code for c in res.candidates] == ["12", "01"]
+    assert resolve_place("which centre sits furthest to the north?", REG).status == "unknown"
+    assert resolve_place("We're based up in the north of Sweden.", REG).status == "ambiguous"
+    _check(resolve_place("West Sweden Film Service", REG), "14")
+
+
+def test_regional_word_refined():
+    _check(resolve_place("jag bor på ön Tjörn", REG), "14", "1419")
+    assert _mentions("jag bor på ön Tjörn") == [("Tjörn", "kommun", "found", "14")]
+    _check(resolve_place("smålänning, bor i Växjö", REG), "07", "0780")
+    _check(resolve_place("gotlänning från Visby", REG), "09")
+
+
+def test_registry_lists_place_words():
+    terms = {str(_get(a, "term")).casefold(): a for a in _get(REG, "ambiguous")}
+    for term, kind in [("gotlänning", "demonym"), ("smålänning", "demonym"), ("västkusten", "region"),
+                       ("på ön", "region"), ("the north", "region")]:
+        a = terms[term]
+        assert _get(a, "kind") == kind and _get(a, "advice_sv")
+    assert [str(c) for c in _get(terms["smålänning"], "counties")] == ["06", "07", "08"]
+    assert _get(terms["värmlänning"], "default") == "17"
+    assert list(_get(terms["göteborgare"], "kommuner")) == ["1480"]
+
+
+# --- places outside Sweden ------------------------------------------------------------------------
+
+FOREIGN = ["Oslo", "Köpenhamn", "Åland", "Helsingfors", "Helsinki", "Norge", "Danmark", "Finland", "Berlin",
+           "Tromsø", "Tromsö", "Trondheim", "Bergen", "Aarhus", "Tallinn", "London", "Paris", "New York",
+           "Holland", "Helsingör", "Åbo", "Mariehamn", "Reykjavik"]
+
+
+@pytest.mark.parametrize("name", FOREIGN)
+def test_foreign_places(name):
+    for text in (name, f"jag bor i {name}", f"Vi spelar in i {name} nästa år"):
+        res = resolve_place(text, REG)
+        assert res.status == "foreign" and res.kind == "foreign", res.to_json()
+        assert res.matched == name and text[res.span[0]:res.span[1]] == name
+        assert res.centre_id is None and res.county_code is None and not res.candidates
+        (m,) = find_places(text, REG)
+        assert (m.text, m.kind, m.status, m.county_code, m.centre_id) == (name, "foreign", "foreign", None, None)
+
+
+@pytest.mark.parametrize("text", ["helsinfors", "Hollland", "Helsingfor", "Åländ", "Köpenhamns"])
+def test_foreign_never_fuzzy_swedish(text):
+    res = resolve_place(text, REG)
+    assert res.status in ("foreign", "unknown") and res.centre_id is None, res.to_json()
+
+
+def test_foreign_inflected_and_plain():
+    assert resolve_place("Norges filmfond", REG).status == "foreign"
+    res = resolve_place("tromso", REG)
+    assert res.status == "foreign" and res.confidence == 0.95
+    assert resolve_place("vi filmade i bergen", REG).status == "unknown"     # "the mountains"
+    assert resolve_place("Island är fint", REG).status == "unknown"
+    assert resolve_place("I live on an island", REG).status == "unknown"
+    assert resolve_place("jag har bott på Island", REG).status == "foreign"
+
+
+def test_foreign_and_swedish_together():
+    text = "Jag kommer från Oslo men bor nu i Mora"
+    assert _mentions(text) == [("Oslo", "foreign", "foreign", None), ("Mora", "kommun", "found", "20")]
+    _check(resolve_place(text, REG), "20", "2062")
+    assert _mentions("Helsingfors eller Helsingborg") == [("Helsingfors", "foreign", "foreign", None),
+                                                          ("Helsingborg", "kommun", "found", "12")]
+    assert _mentions("Holland och Halland") == [("Holland", "foreign", "foreign", None),
+                                                ("Halland", "county", "found", "13")]
+    assert _mentions("Åland eller Öland")[0][1:] == ("foreign", "foreign", None)
+    assert _mentions("Åland eller Öland")[1][3] == "08"
+    _check(resolve_place("Köpenhamn eller Malmö", REG), "12", "1280")
+
+
+def test_mention_json():
+    (m,) = find_places("Småland", REG)
+    d = m.to_json()
+    assert list(d) == ["text", "span", "kind", "status", "county_code", "county", "kommun_code", "kommun",
+                       "centre_id", "centre_name", "confidence", "candidates", "weak"]
+    assert len(d["candidates"]) == 3
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200), st.lists(st.tuples(st.integers(0, 200), st.integers(0, 200)), max_size=3))
+def test_find_places_never_raises(text, spans):
+    ms = find_places(text, REG, exclude_spans=spans)
+    prev_end = 0
+    for m in ms:
+        assert m.status in {"found", "ambiguous", "foreign", "unknown"}
+        assert prev_end <= m.span[0] < m.span[1] <= len(text)
+        assert text[m.span[0]:m.span[1]] == m.text
+        assert not any(a < m.span[1] and m.span[0] < b for a, b in spans if b > a)
+        if m.status == "unknown":
+            assert len(m.text.split()) <= 3
+        prev_end = m.span[1]
