@@ -6,7 +6,7 @@ RASA := $(VENV)/bin/rasa
 TEST_MODEL_DIR := var/test-model
 
 .DEFAULT_GOAL := help
-.PHONY: help setup setup-system train run shell test test-fast validate test-stories nlu-report bench test-scale purge registry-check clean
+.PHONY: help setup setup-system train run shell test test-fast validate test-stories nlu-report conversations-report bench test-scale purge registry-check clean
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -38,6 +38,9 @@ test: setup setup-system ## run every test: pytest, validation, a training run, 
 nlu-report: setup ## held-out NLU test set: accuracy, entity F1 and every miss
 	@scripts/train.sh --out $(TEST_MODEL_DIR)
 	@$(PY) -m bot nlu-report --model $(TEST_MODEL_DIR)/current.tar.gz
+
+conversations-report: setup ## conversation cases end to end: pass rates, centre figures, failing chats (ARGS="--url URL --only X")
+	@scripts/conversations_report.sh $(ARGS)
 
 bench: setup setup-system ## benchmarks (speed, memory, accuracy vs Rasa's default config); writes BENCHMARKS.md
 	@scripts/bench.sh

@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import answers
 from bot.lang import conversation_language, user_texts_newest_first
-from bot.dialogue import NOT_OFFERED, reply
+from bot.dialogue import NOT_OFFERED, follow_up_in_context, reply
 from bot.registry import get_registry
 from bot.understanding import understand
 
@@ -68,12 +68,37 @@ class ActionAnswerTopic(RegistryAction, Action):
             decision = understand(str(places[0]) if places else ("" if text.startswith("/") else text),
                                   [{"name": intent, "confidence": 1.0}] if intent else [], intent,
                                   registry=registry).to_json()
-        slots = {name: tracker.get_slot(name) for name in ("county_code", "kommun_code", "centre_id",
-                                                           "pending_topic", "last_topic")}
+        slots = _slots(tracker)
         answer, updates = reply(decision, intent, slots, _lang(tracker), registry,
                                 latest.get("intent_ranking") or [])
         _say(dispatcher, answer)
         return [SlotSet(name, value) for name, value in updates.items()]
+
+
+CONTEXT_SLOTS = ("county_code", "kommun_code", "centre_id", "pending_topic", "last_topic")
+
+
+def _slots(tracker: Tracker) -> Dict[str, Any]:
+    return {name: tracker.get_slot(name) for name in CONTEXT_SLOTS}
+
+
+class ActionOutOfScope(RegistryAction, Action):
+    """Out of scope, except a place with no clear non-film need in a conversation already about film:
+    that is a follow-up ("okej, men om vi flyttar till Falun i höst?") and gets the place's answer."""
+
+    def name(self) -> Text:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        latest = tracker.latest_message or {}
+        decision = latest.get("understanding") or {}
+        slots = _slots(tracker)
+        if follow_up_in_context(decision, slots):
+            answer, updates = reply(decision, "inform_place", slots, _lang(tracker), self.registry)
+            _say(dispatcher, answer)
+            return [SlotSet(name, value) for name, value in updates.items()]
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []
 
 
 class ActionStartOver(Action):

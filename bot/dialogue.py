@@ -19,6 +19,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from bot import answers
 from bot.topics import INTENT_TOPICS
+from bot.understanding import place_name
 
 Slots = Dict[str, Any]
 
@@ -27,14 +28,6 @@ def _cand(c: Dict[str, Any]) -> SimpleNamespace:
     return SimpleNamespace(county_code=c.get("county_code"), county=c.get("county"),
                            centre_id=c.get("centre_id"), centre_name=c.get("centre_name"),
                            kommun_code=c.get("kommun_code"), kommun=c.get("kommun"))
-
-
-def _where(place: Dict[str, Any]) -> str:
-    """A town as the visitor wrote it ("Visby"), else the kommun or län it resolved to."""
-    text = place.get("text") or ""
-    if place.get("kind") == "town" and text:
-        return text[:1].upper() + text[1:]
-    return place.get("kommun") or place.get("county") or text
 
 
 def _with_premise(answer: answers.Answer, premise: Optional[Dict[str, Any]], lang: str) -> answers.Answer:
@@ -56,6 +49,17 @@ def topic_of(intent: Optional[str], decision: Dict[str, Any], slots: Slots) -> O
 
 # Intents not worth offering as "Menade du ...?" buttons.
 NOT_OFFERED = ("nlu_fallback", "affirm", "deny", "out_of_scope", "inform_place")
+
+
+def follow_up_in_context(decision: Dict[str, Any], slots: Slots) -> bool:
+    """A message the understanding step found out of scope only for want of film words (a place and other
+    words, no clearly non-film need) is a follow-up when the conversation is already about a place or a
+    topic."""
+    if not decision.get("out_of_scope") or decision.get("non_film_need"):
+        return False
+    if not (decision.get("place") or decision.get("candidates")):
+        return False
+    return any(slots.get(k) for k in ("last_topic", "pending_topic", "county_code", "centre_id"))
 
 
 def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: str,
@@ -96,9 +100,14 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
         updates = {"county_code": county_code, "kommun_code": place.get("kommun_code"),
                    "centre_id": place.get("centre_id")}
         if topic is None:
-            answer = answers.place_known(registry, _where(place), county_code, lang)
             updates["pending_topic"] = None
-            return _with_premise(answer, decision.get("premise"), lang), updates
+            premise = decision.get("premise")
+            if premise:   # the correction already says where the place belongs and whose it is
+                note = answers.premise_note(premise.get("place") or "", premise.get("county") or "",
+                                            premise.get("centre_name") or "", lang)
+                return answers.Answer(note + " " + answers.t("overview_prompt", lang),
+                                      answers.topic_buttons(lang)), updates
+            return answers.place_known(registry, place_name(place), county_code, lang), updates
         answer = answers.answer_topic(registry, county_code, topic, lang)
         updates.update({"last_topic": topic, "pending_topic": None})
         return _with_premise(answer, decision.get("premise"), lang), updates

@@ -616,6 +616,11 @@ def _exact_matches(index: PlaceIndex, text: str, toks: List[Token], blocked: fro
         accents = _all_accents(info)
         exact_key = key == " ".join(t.norm for t in toks[i:i + length])
         base = surface_lower if exact_key else _accented_base(surface_lower, key)
+        if key in index.protected and prefer is None and not toks[i].is_capitalised and accents \
+                and base not in accents and not (i == 0 and j == n) and any(c in "åäöéü" for c in base):
+            # an everyday word with other letters than the place ("våra" is not Vara, "ären" not Åre)
+            i += length
+            continue
         m = _Match(i, j, toks[i].start, toks[j - 1].end, key, info, conf, prefer)
         m.weak = weak
         _choose(index, m, base)
@@ -656,7 +661,8 @@ def _fuzzy_matches(index: PlaceIndex, text: str, toks: List[Token], blocked: fro
             and tok.norm not in STOP_WORDS
             and tok.norm not in FOREIGN_PLACES
             and tok.norm not in index.protected
-            and (short_message or cued or (tok.is_capitalised and not all_caps
+            and (short_message or cued or (n <= 5 and len(tok.norm) >= 8)
+                 or (tok.is_capitalised and not all_caps
                                            and not _is_sentence_initial(text, tok.start)))
         )
         if not eligible:

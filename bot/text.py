@@ -119,7 +119,24 @@ def inflection_variants(form: str) -> List[str]:
             if stem.endswith("s") and len(stem) > 3:
                 add(stem[:-1])          # linking -s: Stockholms|området
             break
+    # Inhabitants of a kommun or town: "Kalmarbo", "umebor", "norrköpingsbor", "västeråsare",
+    # "göteborgarna", "lundabo". Stems are tried as written, without a linking -s or -a, and with an -a
+    # for names ending in å ("ume" -> "umea").
+    for suf in DEMONYM_SUFFIXES:
+        if last.endswith(suf) and len(last) - len(suf) >= 3:
+            stem = last[: -len(suf)]
+            add(stem)
+            if stem.endswith("s") and len(stem) > 3:
+                add(stem[:-1])
+            if stem.endswith("a") and len(stem) > 3:
+                add(stem[:-1])
+            add(stem + "a")
+            break
     return out
+
+
+DEMONYM_SUFFIXES: Tuple[str, ...] = ("bornas", "borna", "bors", "bor", "bon", "bo", "arnas", "arna", "aren",
+                                     "ares", "are")
 
 
 def demonym_forms(word: str) -> List[str]:

@@ -51,6 +51,7 @@ FALLBACK = "nlu_fallback"
 
 SURE = 0.6            # the classifier is sure of its top intent
 EVIDENCE = 0.9        # confidence given to an intent the registry evidence decided
+SURE_WITHOUT_FILM_WORDS = 0.8   # a place, other content words, no film word: the classifier must be this sure
 
 # ---------------------------------------------------------------------------------------------------
 # Words (folded: lowercase, no diacritics). Patterns match at word starts of the folded text.
@@ -92,7 +93,8 @@ TOPIC_WORDS: List[Tuple[str, "re.Pattern[str]"]] = [
                                         r"premiar", r"filmkultur", r"filmstudio", r"biosalong", r"filmvisning",
                                         r"film club", r"screen\b")),
     ("production_funding", _rx(r"stod", r"bidrag", r"pengar", r"finansier", r"fund", r"grant", r"ansok",
-                               r"produktionsstod", r"filmfond", r"stipendi", r"money", r"financ",
+                               r"produktionsstod", r"filmfond", r"stipendi", r"money", r"financ", r"deadline",
+                               r"ansokningsdag", r"ansokningstid", r"sista dag", r"utlysning",
                                r"soka medel", r"medel\b", r"support")),
 ]
 # Words that make a message about film without naming a topic.
@@ -177,7 +179,8 @@ class Decision:
     premise: Optional[Dict[str, Any]] = None     # {said, place, county, centre_name}: a premise to correct
     centre: Optional[Dict[str, Any]] = None      # a centre named by its name (CentreMention as JSON)
     foreign: Optional[str] = None                # a place outside Sweden, as written
-    out_of_scope: bool = False                   # a place with a non-film need
+    out_of_scope: bool = False                   # a place with no film word and other content words
+    non_film_need: bool = False                  # ... and a need that is clearly not film (tandläkare, väder)
     places: List[Dict[str, Any]] = field(default_factory=list)       # every place mention
 
     def to_json(self) -> Dict[str, Any]:
@@ -194,6 +197,7 @@ class Decision:
             "centre": self.centre,
             "foreign": self.foreign,
             "out_of_scope": self.out_of_scope,
+            "non_film_need": self.non_film_need,
             "places": self.places,
         }
 
@@ -289,7 +293,7 @@ class CentreIndex:
                 seg = toks[i:i + length]
                 if length > 1 and any(seg[k + 1].start - seg[k].end > 3 for k in range(length - 1)):
                     continue
-                squashed = "".join(t.norm for t in seg)
+                squashed = _RUNS.sub(r"\1", "".join(t.norm for t in seg))     # "skåneee" -> "skåne"
                 target = self.keys.get(squashed)
                 if target is None and length == 1 and squashed.endswith("s"):
                     target = self.keys.get(squashed[:-1])
@@ -325,6 +329,7 @@ class CentreIndex:
         return self.keys[best[1]] if best else None
 
 
+_RUNS = re.compile(r"(.)\1{2,}")
 _CENTRE_CACHE: Dict[int, Tuple[Any, CentreIndex]] = {}
 _CENTRE_LOCK = threading.Lock()
 
@@ -419,10 +424,19 @@ def _mention_json(m: Any) -> Dict[str, Any]:
         "centre_name": getattr(m, "centre_name", None),
         "confidence": round(float(getattr(m, "confidence", 0.0) or 0.0), 3),
         "candidates": cands,
+        "weak": bool(getattr(m, "weak", False)),
     }
 
 
 SPECIFIC_KINDS = ("kommun", "town")
+
+
+def place_name(m: Dict[str, Any]) -> str:
+    """How to name a mention back to the visitor: a town as written (capitalised), else its kommun or län."""
+    text = m.get("text") or ""
+    if m.get("kind") == "town" and text:
+        return text[:1].upper() + text[1:]
+    return m.get("kommun") or m.get("county") or text
 
 
 def _candidates_from(mentions: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -441,37 +455,94 @@ def _candidates_from(mentions: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]
     return out
 
 
-def pick_place(mentions: Sequence[Dict[str, Any]]) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]],
-                                                            Optional[Dict[str, Any]]]:
+# What the words before a place say about it (folded text, the place's preceding words).
+_CUE_WINDOW = 5
+CUE_HOME = re.compile(r"\b(?:bor|bosatt|boende|flyttade|flyttat|flyttar|flytta|live|lives|living|moved|based|"
+                      r"located)\b(?: \w+){0,2} (?:i|pa|till|in|to|at|on)$")
+CUE_FILMING = re.compile(r"\b(?:spela|spelar|spelas|inspelning\w*|filma|filmar|filmas|shoot|shooting|filming|"
+                         r"location\w*)\b(?: \w+){0,3} (?:i|pa|vid|in|at|on|near)$")
+CUE_PAST = re.compile(r"\b(?:fodd|uppvuxen|vaxte|vaxt|bodde|bott|born|grew|raised|lived|used)\b(?: \w+){0,3} "
+                      r"(?:i|pa|in|on|up in)$")
+CUE_REFERENCE = re.compile(r"\b(?:nara|near|mellan|mittemellan|between|granne|grannkommun|bredvid|next)\b")
+CUE_TARGET = re.compile(r"\b(?:hor|hora|horde|raknas|rakna|tillhor|tillhora|ligger|del|nastan|belong\w*|part|"
+                        r"counts?|counted|typ)\b(?: \w+){0,2}(?: (?:till|i|av|under|to|in|of|with))?$")
+CUE_ORIGIN = re.compile(r"\b(?:fran|from)$")
+
+
+def _before(text: str, span: Sequence[int]) -> str:
+    words = [t.norm for t in tokenize(text[: span[0]])]
+    return " ".join(words[-_CUE_WINDOW:])
+
+
+def place_cues(text: str, mention: Dict[str, Any], filming: bool) -> Tuple[float, bool]:
+    """(score, premise_target) of one mention from the words before it: where the visitor lives now or
+    films counts more; where they were born, a neighbouring place or a place "it belongs to" counts less
+    (the last is a premise to correct)."""
+    if not mention.get("span"):
+        return 0.0, False
+    before = _before(text, mention["span"])
+    score, target = 0.0, False
+    if CUE_HOME.search(before):
+        score += 3
+    if CUE_FILMING.search(before):
+        score += 2
+    if CUE_PAST.search(before):
+        score -= 2
+    if CUE_REFERENCE.search(before):
+        score -= 2
+    if CUE_TARGET.search(before):
+        score, target = score - 2, True
+    if CUE_ORIGIN.search(before) and filming:
+        score -= 1.5          # "ett bolag från Stockholm" that will film elsewhere
+    return score, target
+
+
+def pick_place(mentions: Sequence[Dict[str, Any]], text: str = "", filming: bool = False
+               ) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]], Optional[Dict[str, Any]]]:
     """(deciding place, candidates to ask between, premise) for Swedish place mentions.
 
-    The most specific mention decides: a kommun or town over a län, landskap, region or demonym. A broader
-    mention that points elsewhere is a wrong premise to correct. Specific places of different centres, or
-    only broad mentions that disagree or are ambiguous themselves, mean asking back."""
+    The most specific mention decides: a kommun or town over a län, landskap, region or demonym; a broader
+    mention that points elsewhere is a wrong premise to correct. Specific places of different centres are
+    weighed by the words before them (place_cues) and by how often each centre's places are named; when
+    no centre clearly leads, or only broad mentions disagree or are ambiguous, the visitor is asked."""
     found = [m for m in mentions if m["status"] == "found"]
+    strong_centres = {m["centre_id"] for m in found if not m.get("weak")}
+    if strong_centres:   # an everyday word ("mark", "vara") does not outweigh a clear place elsewhere
+        found = [m for m in found if not m.get("weak") or m["centre_id"] in strong_centres]
     specific = [m for m in found if m["kind"] in SPECIFIC_KINDS]
     broad_found = [m for m in found if m["kind"] not in SPECIFIC_KINDS]
     ambiguous = [m for m in mentions if m["status"] == "ambiguous"]
     if specific:
+        cues = _all_cues(text, found, filming)
         centres = {m["centre_id"] for m in specific}
         if len(centres) > 1:
-            return None, _candidates_from(specific), None
-        place = specific[0]
+            lead = _leading_centre(specific, found, cues)
+            if lead is None:
+                return None, _candidates_from(specific), None
+            specific = [m for m in specific if m["centre_id"] == lead]
+        place = max(specific, key=lambda m: cues[id(m)][0])
         premise = None
-        for other in broad_found + ambiguous:
+        for other in found + ambiguous:
+            if other is place or other["status"] == "found" and other["centre_id"] == place["centre_id"]:
+                continue
             counties = ({other["county_code"]} if other["status"] == "found"
                         else {c.get("county_code") for c in other["candidates"]})
-            if place["county_code"] not in counties:
-                premise = {"said": other["text"], "place": place["text"], "county": place["county"],
-                           "centre_name": place["centre_name"]}
-                break
+            if place["county_code"] in counties:
+                continue
+            if other["kind"] in SPECIFIC_KINDS and not cues.get(id(other), (0, False))[1]:
+                continue      # another kommun that merely came up ("född i Gävle"): nothing to correct
+            premise = {"said": other["text"], "place": place_name(place), "county": place["county"],
+                       "centre_name": place["centre_name"]}
+            break
         return place, [], premise
     if broad_found:
         centres = {m["centre_id"] for m in broad_found}
         if len(centres) == 1:
-            place = broad_found[0]
-            # an ambiguous term next to a definite one that it includes ("Kalmar i Småland") is settled
-            return place, [], None
+            return broad_found[0], [], None
+        cues = _all_cues(text, broad_found, filming)
+        lead = _leading_centre(broad_found, broad_found, cues)
+        if lead is not None:
+            return max((m for m in broad_found if m["centre_id"] == lead), key=lambda m: cues[id(m)][0]), [], None
         return None, _candidates_from(broad_found), None
     if ambiguous:
         if len(ambiguous) > 1:         # "Uppland, Roslagen": the län they share
@@ -479,21 +550,55 @@ def pick_place(mentions: Sequence[Dict[str, Any]]) -> Tuple[Optional[Dict[str, A
             common = set.intersection(*sets)
             cands = [c for c in ambiguous[0]["candidates"] if c.get("county_code") in common]
             if len({c.get("centre_id") for c in cands}) == 1 and cands:
-                c = cands[0]
-                place = dict(ambiguous[0], status="found", county_code=c.get("county_code"),
-                             county=c.get("county"), centre_id=c.get("centre_id"),
-                             centre_name=c.get("centre_name"))
-                return place, [], None
+                return _settled(ambiguous[0], cands[0]), [], None
             if cands:
                 return None, cands, None
         cands = _candidates_from(ambiguous)
         if len({c.get("centre_id") for c in cands}) == 1 and cands:
-            c = cands[0]
-            place = dict(ambiguous[0], status="found", county_code=c.get("county_code"), county=c.get("county"),
-                         centre_id=c.get("centre_id"), centre_name=c.get("centre_name"))
-            return place, [], None
+            return _settled(ambiguous[0], cands[0]), [], None
         return None, cands, None
     return None, [], None
+
+
+_COORDINATED = re.compile(r"^[\s,&/+]*(?:och|samt|and|eller|or|resp|respektive)?[\s,&/+]*$")
+
+
+def _all_cues(text: str, mentions: Sequence[Dict[str, Any]], filming: bool) -> Dict[int, Tuple[float, bool]]:
+    """place_cues for each mention; places joined by "och"/"eller"/a comma share the cue of the first
+    ("My friends live in Gävle and Uppsala")."""
+    cues: Dict[int, Tuple[float, bool]] = {}
+    ordered = sorted((m for m in mentions if m.get("span")), key=lambda m: m["span"][0])
+    prev = None
+    for m in ordered:
+        score = place_cues(text, m, filming)
+        if prev is not None and _COORDINATED.match(fold(text[prev["span"][1]:m["span"][0]])):
+            score = cues[id(prev)]
+        cues[id(m)] = score
+        prev = m
+    for m in mentions:
+        cues.setdefault(id(m), (0.0, False))
+    return cues
+
+
+def _settled(mention: Dict[str, Any], cand: Dict[str, Any]) -> Dict[str, Any]:
+    return dict(mention, status="found", county_code=cand.get("county_code"), county=cand.get("county"),
+                centre_id=cand.get("centre_id"), centre_name=cand.get("centre_name"))
+
+
+def _leading_centre(candidates: Sequence[Dict[str, Any]], found: Sequence[Dict[str, Any]],
+                    cues: Dict[int, Tuple[float, bool]]) -> Optional[str]:
+    """The centre whose places clearly lead: best cue score, +1 for each further mention of the same
+    centre, +0.5 for the first place named. None when no centre leads by at least 1."""
+    first = min(found, key=lambda m: m["span"][0] if m.get("span") else 0)
+    scores: Dict[str, float] = {}
+    for cid in {m["centre_id"] for m in candidates}:
+        own = [m for m in found if m["centre_id"] == cid]
+        best = max(cues[id(m)][0] for m in own)
+        scores[cid] = best + (len(own) - 1) + (0.5 if first["centre_id"] == cid else 0.0)
+    ranked = sorted(scores.items(), key=lambda kv: -kv[1])
+    if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < 1:
+        return None
+    return ranked[0][0]
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -577,7 +682,8 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
         d.foreign = foreign[0]["text"]
         return decide("inform_place", "foreign_place")
 
-    place, candidates, premise = pick_place(swedish)
+    filming = "film_commission" in topics or classifier_topic == "film_commission"
+    place, candidates, premise = pick_place(swedish, text, filming)
 
     # 3. A centre named by its name
     if centres:
@@ -585,7 +691,7 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
         if place is not None and place.get("centre_id") and place["centre_id"] != named.centre_id \
                 and place["kind"] in SPECIFIC_KINDS:
             d.place = place
-            d.premise = {"said": named.text, "place": place["text"], "county": place["county"],
+            d.premise = {"said": named.text, "place": place_name(place), "county": place["county"],
                          "centre_name": place["centre_name"]}
             return decide(topic_intent("inform_place"), "place_over_centre_name")
         d.centre = named.to_json()
@@ -608,9 +714,11 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
         if not non_film and (not residual or len(swedish) > 1):
             # the place alone, a follow-up, or a question about where a place belongs
             return decide(topic_intent("inform_place"), "place_only")
-        if not non_film and top in PLACE_INTENTS and conf >= 0.5:
+        if not non_film and top in PLACE_INTENTS and conf >= SURE_WITHOUT_FILM_WORDS:
             return decide(topic_intent(top), "place_classifier")  # type: ignore[arg-type]
-        d.out_of_scope = True
+        # In a conversation about film this may still be a follow-up ("och om vi bor i Enköping
+        # istället?"); action_out_of_scope decides that from the slots unless the need is clearly not film.
+        d.out_of_scope, d.non_film_need = True, non_film
         return decide("out_of_scope", "place_without_film_need")
 
     # Unknown place after a cue ("jag bor i Narnia") or nothing place-like: the classifier, with guards.
