@@ -201,10 +201,12 @@ def ambiguous_places(places: List[str], candidates: Iterable[Any], lang: str) ->
 def place_known(registry: Any, where: str, county_code: str, lang: str) -> Answer:
     lang = _lang(lang)
     centre = registry.centre_for_county(county_code)
-    return Answer(
-        t("place_known", lang, where=where, county=county_name(registry, county_code), centre=centre.name),
-        topic_buttons(lang),
-    )
+    county = county_name(registry, county_code)
+    if not where or where == county:      # "Norrbottens län hör till Norrbottens län" says nothing
+        text = t("centre_intro", lang, county=county, centre=centre.name) + " " + t("overview_prompt", lang)
+    else:
+        text = t("place_known", lang, where=where, county=county, centre=centre.name)
+    return Answer(text, topic_buttons(lang))
 
 
 def premise_note(place: str, county: str, centre_name: str, lang: str) -> str:
@@ -319,17 +321,32 @@ def _sourced_offers(centre: Any, kinds: Iterable[str], unit_id: Optional[str], s
     return sorted(offers, key=_newest_first)  # newest facts first
 
 
+def _names_other_centre(offer: Any, centre: Any) -> bool:
+    """Does the fact's text name another centre (a partnership: "i samarbete med Filmpool Nord")?"""
+    from bot.understanding import find_centres
+
+    text = " ".join(t for t in (getattr(offer, "text_sv", None), getattr(offer, "text_en", None)) if t)
+    return any(m.centre_id != centre.id for m in find_centres(text))
+
+
 def _offers_for(centre: Any, topic: str, unit_id: Optional[str]) -> Tuple[List[Any], Optional[str]]:
     """(sourced offers, None) for the topic itself, else (sourced offers, kind) of the first related kind
     that has some (a general production fund answers a short-film question in part), else ([], None).
-    Unverified offers are never returned."""
+    Unverified offers are never returned. Facts about the centre's own work come before facts about a
+    partnership with another centre; a related kind is only borrowed for facts about the centre itself
+    when any related kind has such facts."""
     offers = _sourced_offers(centre, [topic], unit_id, strict_unit=False)
     if offers:
-        return offers, None
-    for kind in RELATED_KINDS.get(topic, ()):
-        offers = _sourced_offers(centre, [kind], unit_id, strict_unit=True)
-        if offers:
-            return offers, kind
+        return sorted(offers, key=lambda o: _names_other_centre(o, centre)), None
+    related = [(kind, _sourced_offers(centre, [kind], unit_id, strict_unit=True))
+               for kind in RELATED_KINDS.get(topic, ())]
+    for kind, found in related:
+        own = [o for o in found if not _names_other_centre(o, centre)]
+        if own:
+            return own, kind
+    for kind, found in related:
+        if found:
+            return found, kind
     return [], None
 
 

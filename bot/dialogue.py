@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from bot import answers
 from bot.topics import INTENT_TOPICS
-from bot.understanding import place_name
+from bot.understanding import SPECIFIC_KINDS, place_name
 
 Slots = Dict[str, Any]
 
@@ -91,6 +91,19 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
         return answer, {"pending_topic": topic}
 
     updates = {}
+    premise = decision.get("premise")
+    if place is not None and decision.get("belonging") and place.get("kind") not in SPECIFIC_KINDS \
+            and slots.get("kommun_code") and place.get("county_code"):
+        # "Habo" earlier, now "vi känner oss som västgötar, blir det Västra Götaland då?": the kommun decides
+        kommun = registry.kommun(slots["kommun_code"])
+        home = registry.county_of_kommun(slots["kommun_code"]) if kommun is not None else None
+        home_code = getattr(home, "code", home)
+        if kommun is not None and home_code and str(home_code) != place["county_code"]:
+            centre = registry.centre_for_county(str(home_code))
+            premise = {"said": place.get("text"), "place": kommun.name,
+                       "county": answers.county_name(registry, str(home_code)), "centre_name": centre.name}
+            place = dict(place, kind="kommun", kommun=kommun.name, kommun_code=slots["kommun_code"],
+                         county_code=str(home_code), centre_id=centre.id, text=kommun.name)
     if place is not None and place.get("status") == "found" and not place.get("county_code") \
             and place.get("centre_id") and registry.centre(place["centre_id"]) is not None:
         # a term whose län all belong to one centre ("Lappland" would not; a landskap across one centre's län)
@@ -101,7 +114,6 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
                    "centre_id": place.get("centre_id")}
         if topic is None:
             updates["pending_topic"] = None
-            premise = decision.get("premise")
             if premise:   # the correction already says where the place belongs and whose it is
                 note = answers.premise_note(premise.get("place") or "", premise.get("county") or "",
                                             premise.get("centre_name") or "", lang)
@@ -110,7 +122,7 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
             return answers.place_known(registry, place_name(place), county_code, lang), updates
         answer = answers.answer_topic(registry, county_code, topic, lang)
         updates.update({"last_topic": topic, "pending_topic": None})
-        return _with_premise(answer, decision.get("premise"), lang), updates
+        return _with_premise(answer, premise, lang), updates
 
     if place is not None and place.get("status") == "unknown" and place.get("text"):
         return answers.unknown_place(place["text"], lang), {"pending_topic": topic}

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from rapidfuzz import process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Indel
 
 from bot.text import STOP_WORDS, Token, casefold_keep, demonym_forms, fold, inflection_variants, tokenize
 
@@ -686,10 +686,16 @@ def _fuzzy_matches(index: PlaceIndex, text: str, toks: List[Token], blocked: fro
                 if not hits:
                     continue
                 d = min(h[1] for h in hits)
-                abroad = index.foreign_buckets.get((phrase[0], length))
-                if abroad and process.extractOne(q, abroad, scorer=OSA.distance, score_cutoff=d) is not None:
-                    continue                     # "Hollland" is Holland misspelt, not Halland
                 keys = [h[0] for h in hits if h[1] == d]
+                # a tie in edits: a dropped or added letter ("kirna": Kiruna) beats a changed one (Kinna)
+                indel = {k: Indel.distance(q, k) for k in keys}
+                best_indel = min(indel.values())
+                keys = [k for k in keys if indel[k] == best_indel]
+                abroad = index.foreign_buckets.get((phrase[0], length))
+                near_abroad = (process.extractOne(q, abroad, scorer=OSA.distance, score_cutoff=d)
+                               if abroad else None)
+                if near_abroad is not None and Indel.distance(q, near_abroad[0]) < best_indel:
+                    continue                     # "Hollland" is Holland misspelt, not Halland
                 centres = set()
                 for k in keys:
                     inf = index.keys[k]

@@ -51,6 +51,7 @@ FALLBACK = "nlu_fallback"
 
 SURE = 0.6            # the classifier is sure of its top intent
 EVIDENCE = 0.9        # confidence given to an intent the registry evidence decided
+WEAK_TOPIC = 0.3     # with film words and a place, a topic intent on top is taken even when unsure
 SURE_WITHOUT_FILM_WORDS = 0.8   # a place, other content words, no film word: the classifier must be this sure
 
 # ---------------------------------------------------------------------------------------------------
@@ -108,6 +109,13 @@ FILM_WORDS = _rx(r"\w*film", r"\w*filma", r"movie", r"cinema", r"manus", r"regis
 RESTART_REQUEST = _rx(r"borja om\b", r"borja fran borjan", r"starta om", r"rensa", r"nollstall",
                       r"ny konversation", r"nytt samtal", r"glom (?:allt|det)", r"start over", r"restart",
                       r"reset", r"clear (?:the )?(?:chat|conversation)", r"begin again", r"new conversation")
+# "och jag med": the visitor is in the same place as the one just answered for
+ME_TOO = re.compile(r"^(?:och |ja |men )?(?:jag|vi|me|us) (?:med|ocksa|too|as well)\b|^samma (?:har|sak for mig)\b|"
+                    r"^same here\b")
+# Questions about which län a place belongs to ("blir det Västra Götaland då?", "räknas vi till ...")
+BELONGING = _rx(r"hor (?:vi|jag|det|den|dom|de) (?:till|under)", r"raknas (?:vi|jag|det|den)", r"tillhor (?:vi|jag)",
+                r"blir det", r"kanner (?:oss|mig) som", r"ligger (?:vi|det|den) (?:i|under)",
+                r"do (?:we|i) belong", r"does (?:it|that) (?:count|belong)", r"feel like", r"counts? as")
 QUESTION_WORDS = _rx(r"vem", r"vad", r"var\b", r"vart", r"hur", r"vilk", r"finns", r"kan (?:jag|man|ni|vi|du)",
                      r"who", r"what", r"where", r"how", r"which", r"is there", r"are there", r"can (?:i|we|you)")
 
@@ -136,6 +144,9 @@ FILLERS = frozenset(fold(w) for w in """
     erbjuder erbjuda erbjudande erbjudanden mojlighet möjlighet mojligheter möjligheter verksamhet
     verksamheter aktiviteter program satsning satsningar gora göra gor gör gjort ordna fixa
     belong belongs part county's municipality's counts count offer offers options opportunities
+    sen sedan nagra några ar år manader månader veckor lange länge tillbaka ungefar ungefär kvar numera
+    fortfarande forut förut tidigare hela halva livet familjen familj foraldrar föräldrar sambo barnen
+    sodra södra norra vastra västra ostra östra centrala mellersta inre yttre
     """.split())
 # Needs that are not film: with a place and no film word, the message is out of scope.
 NON_FILM_NEEDS = _rx(r"tandlak", r"lakare", r"vardcentral", r"sjukhus", r"akuten", r"apotek", r"vader",
@@ -147,7 +158,9 @@ NON_FILM_NEEDS = _rx(r"tandlak", r"lakare", r"vardcentral", r"sjukhus", r"akuten
                      r"gym", r"fotboll", r"hockey", r"teater", r"museum", r"bibliotek", r"vaccin", r"frisor",
                      r"veterinar", r"mataffar", r"ica\b", r"systembolag", r"dentist", r"doctor", r"weather",
                      r"hospital", r"\bbus\b", r"train", r"hotel", r"restaurant", r"\bjobs?\b", r"housing",
-                     r"apartment", r"\btax", r"police", r"flight", r"ferry", r"pharmacy", r"football")
+                     r"apartment", r"\btax", r"police", r"flight", r"ferry", r"pharmacy", r"football",
+                     r"fisk", r"jakt", r"kop(?:a|er|te)\b", r"handla", r"shopp", r"affar", r"butik", r"skidor",
+                     r"skidak", r"liftkort", r"stuga", r"buy", r"shop", r"fishing", r"hunting", r"ski")
 
 _STRIP_PUNCT = re.compile(r"[^\w\s]")
 
@@ -182,6 +195,7 @@ class Decision:
     out_of_scope: bool = False                   # a place with no film word and other content words
     non_film_need: bool = False                  # ... and a need that is clearly not film (tandläkare, väder)
     places: List[Dict[str, Any]] = field(default_factory=list)       # every place mention
+    belonging: bool = False                      # asks which län a place belongs to ("blir det X då?")
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -199,6 +213,7 @@ class Decision:
             "out_of_scope": self.out_of_scope,
             "non_film_need": self.non_film_need,
             "places": self.places,
+            "belonging": self.belonging,
         }
 
 
@@ -301,8 +316,7 @@ class CentreIndex:
                     last = seg[-1].norm
                     if last.endswith("s") and len(last) > 3:
                         target = self.keys.get(squashed[:-1])       # genitive: "Film i Dalarnas stöd"
-                if target is None and length >= 2 and len(squashed) >= 10 and seg[0].norm[:4] in (
-                        "film", "regi", "reak", "kult", "scen"):
+                if target is None and length >= 2 and len(squashed) >= 10 and len(seg[0].norm) >= 3:
                     target = self._fuzzy(squashed)
                 if target is not None:
                     hit = (length, target)
@@ -321,7 +335,7 @@ class CentreIndex:
         max_d = 1 if len(squashed) < 13 else 2
         best: Optional[Tuple[int, str]] = None
         for key in self.fuzzy_keys:
-            if abs(len(key) - len(squashed)) > max_d or key[:3] != squashed[:3]:
+            if abs(len(key) - len(squashed)) > max_d or key[0] != squashed[0]:
                 continue
             d = OSA.distance(squashed, key, score_cutoff=max_d)
             if d <= max_d and (best is None or d < best[0]):
@@ -467,6 +481,8 @@ CUE_REFERENCE = re.compile(r"\b(?:nara|near|mellan|mittemellan|between|granne|gr
 CUE_TARGET = re.compile(r"\b(?:hor|hora|horde|raknas|rakna|tillhor|tillhora|ligger|del|nastan|belong\w*|part|"
                         r"counts?|counted|typ)\b(?: \w+){0,2}(?: (?:till|i|av|under|to|in|of|with))?$")
 CUE_ORIGIN = re.compile(r"\b(?:fran|from)$")
+CUE_WORK = re.compile(r"\b(?:jobbar|jobba|arbetar|arbeta|pluggar|studerar|works?|working|study|studying)\b"
+                      r"(?: \w+){0,2} (?:i|pa|in|at)$")
 
 
 def _before(text: str, span: Sequence[int]) -> str:
@@ -492,6 +508,8 @@ def place_cues(text: str, mention: Dict[str, Any], filming: bool) -> Tuple[float
         score -= 2
     if CUE_TARGET.search(before):
         score, target = score - 2, True
+    if CUE_WORK.search(before):
+        score -= 1            # where one works counts less than where one lives
     if CUE_ORIGIN.search(before) and filming:
         score -= 1.5          # "ett bolag från Stockholm" that will film elsewhere
     return score, target
@@ -507,6 +525,8 @@ def pick_place(mentions: Sequence[Dict[str, Any]], text: str = "", filming: bool
     no centre clearly leads, or only broad mentions disagree or are ambiguous, the visitor is asked."""
     found = [m for m in mentions if m["status"] == "found"]
     strong_centres = {m["centre_id"] for m in found if not m.get("weak")}
+    strong_centres |= {c.get("centre_id") for m in mentions if m["status"] == "ambiguous" and not m.get("weak")
+                       for c in m["candidates"]}
     if strong_centres:   # an everyday word ("mark", "vara") does not outweigh a clear place elsewhere
         found = [m for m in found if not m.get("weak") or m["centre_id"] in strong_centres]
     specific = [m for m in found if m["kind"] in SPECIFIC_KINDS]
@@ -561,6 +581,8 @@ def pick_place(mentions: Sequence[Dict[str, Any]], text: str = "", filming: bool
 
 
 _COORDINATED = re.compile(r"^[\s,&/+]*(?:och|samt|and|eller|or|resp|respektive)?[\s,&/+]*$")
+# "bor halva veckan i Karlstad och halva i Örebro": a parallel phrase without a cue of its own
+_PARALLEL = re.compile(r"^[\s,]*(?:och|samt|and|men|but)\b(?: \w+){0,3} (?:i|pa|in)\s*$")
 
 
 def _all_cues(text: str, mentions: Sequence[Dict[str, Any]], filming: bool) -> Dict[int, Tuple[float, bool]]:
@@ -571,8 +593,10 @@ def _all_cues(text: str, mentions: Sequence[Dict[str, Any]], filming: bool) -> D
     prev = None
     for m in ordered:
         score = place_cues(text, m, filming)
-        if prev is not None and _COORDINATED.match(fold(text[prev["span"][1]:m["span"][0]])):
-            score = cues[id(prev)]
+        if prev is not None:
+            between = fold(text[prev["span"][1]:m["span"][0]])
+            if _COORDINATED.match(between) or (score == (0.0, False) and _PARALLEL.match(between)):
+                score = cues[id(prev)]
         cues[id(m)] = score
         prev = m
     for m in mentions:
@@ -658,6 +682,7 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
 
     swedish = [m for m in mentions if m["status"] in ("found", "ambiguous")]
     foreign = [m for m in mentions if m["status"] == "foreign"]
+    d.belonging = bool(BELONGING.search(folded))
 
     def decide(name: str, reason: str, confidence: Optional[float] = None) -> Decision:
         """Registry evidence decided `name`: at least EVIDENCE confident, or what the classifier gave it."""
@@ -706,11 +731,15 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
         d.premise = premise
         if top == "national_funding" and conf >= SURE:
             return decide(top, "classifier_national")
-        if film or (top in PLACE_INTENTS and conf >= SURE and top != "inform_place"):
-            return decide(topic_intent("inform_place"), "place_with_film_context")
+        if film:
+            # no topic word: the classifier's topic intent if it has one on top, else "a place"
+            default = top if top in TOPIC_INTENT_NAMES and conf >= WEAK_TOPIC else "inform_place"
+            return decide(topic_intent(default), "place_with_film_context")
+        non_film = bool(NON_FILM_NEEDS.search(folded))
+        if not non_film and top in PLACE_INTENTS and conf >= SURE and top != "inform_place":
+            return decide(topic_intent("inform_place"), "place_classifier_sure")
         spans = [tuple(m["span"]) for m in mentions if m["span"]]
         residual = residual_words(text, spans)
-        non_film = bool(NON_FILM_NEEDS.search(folded))
         if not non_film and (not residual or len(swedish) > 1):
             # the place alone, a follow-up, or a question about where a place belongs
             return decide(topic_intent("inform_place"), "place_only")
@@ -720,6 +749,9 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
         # istället?"); action_out_of_scope decides that from the slots unless the need is clearly not film.
         d.out_of_scope, d.non_film_need = True, non_film
         return decide("out_of_scope", "place_without_film_need")
+
+    if ME_TOO.search(folded) and len(folded.split()) <= 5:
+        return decide("inform_place", "same_place_as_before")
 
     # Unknown place after a cue ("jag bor i Narnia") or nothing place-like: the classifier, with guards.
     if foreign:
