@@ -15,7 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot import answers
 from bot.lang import conversation_language, user_texts_newest_first
-from bot.dialogue import NOT_OFFERED, follow_up_in_context, reply
+from bot.dialogue import NOT_OFFERED, follow_up_in_context, remembered_place, reply
 from bot.registry import get_registry
 from bot.understanding import understand
 
@@ -98,7 +98,9 @@ class ActionOutOfScope(RegistryAction, Action):
             _say(dispatcher, answer)
             return [SlotSet(name, value) for name, value in updates.items()]
         dispatcher.utter_message(response="utter_out_of_scope")
-        return []
+        # The place is remembered without naming its centre: "finns det stöd för kortfilm här?" next
+        # is answered for it.
+        return [SlotSet(name, value) for name, value in remembered_place(decision).items()]
 
 
 class ActionStartOver(Action):

@@ -62,6 +62,16 @@ def follow_up_in_context(decision: Dict[str, Any], slots: Slots) -> bool:
     return any(slots.get(k) for k in ("last_topic", "pending_topic", "county_code", "centre_id"))
 
 
+def remembered_place(decision: Dict[str, Any]) -> Slots:
+    """Slots for the place of an out-of-scope message ("vilket fint väder i Ystad idag"), so that a later
+    "finns det stöd här?" knows where "här" is. Empty when no single Swedish place was found."""
+    place = decision.get("place") or {}
+    if place.get("status") != "found" or not place.get("county_code"):
+        return {}
+    return {"county_code": place["county_code"], "kommun_code": place.get("kommun_code"),
+            "centre_id": place.get("centre_id")}
+
+
 def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: str,
           registry: Any, ranking: Optional[List[Dict[str, Any]]] = None) -> Tuple[answers.Answer, Slots]:
     topic = topic_of(intent, decision, slots)

@@ -72,14 +72,17 @@ TOPIC_WORDS: List[Tuple[str, "re.Pattern[str]"]] = [
                                         r"skola", r"skolan", r"elev", r"larare", r"forskol", r"fritidsgard",
                                         r"kulturskol", r"school", r"children", r"kids?\b", r"youth",
                                         r"young people", r"pupil", r"teacher", r"film for (?:unga|barn)",
-                                        r"mediepedagog", r"klass(?:en)?\b", r"tonaring", r"teen")),
+                                        r"mediepedagog", r"klass(?:en)?\b", r"tonaring", r"teen", r"aring(?:ar|en)?\b",
+                                        r"under (?:18|arton)\b", r"gymnasi", r"hogstadi", r"mellanstadi",
+                                        r"under 18", r"minderarig", r"teenager", r"\d{1,2} ?years? old")),
     ("documentary", _rx(r"dokumentar", r"dokfilm", r"dok\b", r"documentar", r"doc\b", r"docs\b")),
     ("short_film", _rx(r"kortfilm", r"short film", r"shorts?\b", r"novellfilm", r"kort film")),
     ("feature", _rx(r"langfilm", r"spelfilm", r"feature", r"tv ?serie", r"dramaserie", r"tv drama",
                     r"biofilm", r"serie\b", r"series\b", r"lang film")),
     ("talent_development", _rx(r"talang", r"talent", r"debut", r"emerging", r"unga filmare",
                                r"nya filmare", r"nasta steg", r"ny filmare", r"young filmmaker",
-                               r"utvecklas som", r"mentor")),
+                               r"utvecklas som", r"mentor", r"coach", r"handledning", r"handledare", r"feedback",
+                               r"vagledning", r"guidance", r"mentorship")),
     ("film_commission", _rx(r"inspelning", r"spela in", r"spelar in", r"film ?commission", r"location",
                             r"filming", r"shoot", r"inspelningsplats", r"filmkommission", r"tillstand att filma",
                             r"filma (?:i|pa|hos|har)\b", r"produktionsservice", r"drone", r"dronare")),
@@ -147,6 +150,8 @@ FILLERS = frozenset(fold(w) for w in """
     sen sedan nagra några ar år manader månader veckor lange länge tillbaka ungefar ungefär kvar numera
     fortfarande forut förut tidigare hela halva livet familjen familj foraldrar föräldrar sambo barnen
     sodra södra norra vastra västra ostra östra centrala mellersta inre yttre
+    forra förra aret året ifjol fjol somras vintras varas våras hostas höstas nyligen nyss
+    last year ago recently months weeks week month since just new here there now
     """.split())
 # Needs that are not film: with a place and no film word, the message is out of scope.
 NON_FILM_NEEDS = _rx(r"tandlak", r"lakare", r"vardcentral", r"sjukhus", r"akuten", r"apotek", r"vader",
@@ -220,6 +225,7 @@ class Decision:
 # ---------------------------------------------------------------------------------------------------
 # Centre names
 
+_RUN_BY = re.compile(r"drivs av ((?:[A-ZÅÄÖ][\wåäöé-]*\s?){1,3}(?:folkhögskola|förening|AB)?)")
 _SPLIT_NAME = re.compile(r"\s*(?:/|\(|\)|,|–|—| - )\s*")
 GENERIC_NAME_KEYS = frozenset({"filmpool", "film", "region", "kultur", "filmverksamheten", "filmkonsulenterna",
                                "kulturutveckling film", "film region"})
@@ -265,6 +271,11 @@ class CentreIndex:
             site = getattr(getattr(centre, "website", None), "url", None)
             if site:
                 self._add_domain(site, centre.id, None)
+            # the body that runs a centre for its region ("filmresurscentrum drivs av Katrinebergs
+            # folkhögskola på uppdrag av ...") identifies it too
+            org = getattr(getattr(centre, "organisation", None), "value", None) or ""
+            for m in _RUN_BY.finditer(org):
+                self._add(m.group(1), centre.id, None)
         self.max_tokens = 6
         self.fuzzy_keys = [k for k in self.keys if len(k) >= 10]
 
@@ -499,9 +510,9 @@ def place_cues(text: str, mention: Dict[str, Any], filming: bool) -> Tuple[float
     before = _before(text, mention["span"])
     score, target = 0.0, False
     if CUE_HOME.search(before):
-        score += 3
+        score += 1 if filming else 3      # for a filming question, where one films decides
     if CUE_FILMING.search(before):
-        score += 2
+        score += 4 if filming else 2
     if CUE_PAST.search(before):
         score -= 2
     if CUE_REFERENCE.search(before):
@@ -740,7 +751,8 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
             return decide(topic_intent("inform_place"), "place_classifier_sure")
         spans = [tuple(m["span"]) for m in mentions if m["span"]]
         residual = residual_words(text, spans)
-        if not non_film and (not residual or len(swedish) > 1):
+        lives_there = any(CUE_HOME.search(_before(text, m["span"])) for m in swedish if m.get("span"))
+        if not non_film and (not residual or len(swedish) > 1 or lives_there):
             # the place alone, a follow-up, or a question about where a place belongs
             return decide(topic_intent("inform_place"), "place_only")
         if not non_film and top in PLACE_INTENTS and conf >= SURE_WITHOUT_FILM_WORDS:
@@ -769,13 +781,16 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
             return decide(topic_intent("which_centre"), "film_question_not_restart")
         return decide("start_over", "restart_unclear", conf)
     asks = "?" in text or bool(QUESTION_WORDS.search(folded))
+    if top in ("help", "bot_challenge") and asks and film and topic:
+        # "vad kan en 16-åring få hjälp med där?": a topic question, not "what can you do?"
+        return decide(topic_intent("which_centre"), "topic_question_not_help")
     if top in ("goodbye", "thank", "greet") and asks and len(folded.split()) >= 4:
         if film and topic:
             return decide(topic_intent("which_centre"), "question_in_small_talk")
         other, oconf = _best_except(ranking, SMALL_TALK | {FALLBACK, "out_of_scope"})
         if other and oconf >= 0.15:
             return decide(other, "question_in_small_talk", max(oconf, 0.5))
-    if (intent == FALLBACK or (top in SMALL_TALK | {"out_of_scope"} and conf < SURE)) and film and topic:
+    if (intent == FALLBACK or top == "out_of_scope" or (top in SMALL_TALK and conf < SURE)) and film and topic:
         return decide(topic_intent("which_centre"), "film_topic_words")
     if intent == FALLBACK:
         d.reason = "fallback"

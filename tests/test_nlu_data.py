@@ -21,7 +21,8 @@ TEST_EN = ROOT / "tests" / "nlu" / "test_nlu_en.yml"
 DOMAIN = ROOT / "domain.yml"
 
 FAQ_SUBS = {"what_is", "how_many", "started", "financing", "vision", "goals", "councils",
-            "nearest_centre", "members_orgs"}
+            "nearest_centre", "members_orgs", "why_19_centres", "northernmost", "southernmost", "names",
+            "film_policy", "cooperation"}
 
 _ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
 _EN_WORDS = {"the", "is", "are", "what", "who", "how", "where", "which", "can", "i", "i'm", "you", "do",
