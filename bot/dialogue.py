@@ -64,12 +64,12 @@ def follow_up_in_context(decision: Dict[str, Any], slots: Slots) -> bool:
 
 def remembered_place(decision: Dict[str, Any]) -> Slots:
     """Slots for the place of an out-of-scope message ("vilket fint väder i Ystad idag"), so that a later
-    "finns det stöd här?" knows where "här" is. Empty when no single Swedish place was found."""
+    film question ("finns det stöd för kortfilm här?") knows where "här" is, while "vem ringer jag?" in the
+    same non-film errand gets no centre. Empty when no single Swedish place was found."""
     place = decision.get("place") or {}
     if place.get("status") != "found" or not place.get("county_code"):
         return {}
-    return {"county_code": place["county_code"], "kommun_code": place.get("kommun_code"),
-            "centre_id": place.get("centre_id")}
+    return {"aside_county_code": place["county_code"]}
 
 
 def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: str,
@@ -142,9 +142,14 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
         offered = [r.get("name") for r in ranking or [] if r.get("name") and r.get("name") not in NOT_OFFERED]
         return answers.did_you_mean(offered[:2] or ["help"], lang), {}
     county_code = slots.get("county_code")
+    if not county_code and topic not in (None, "contact", "centre"):
+        county_code = slots.get("aside_county_code")
     if not county_code or registry.county(county_code) is None:
         return answers.ask_place(lang), {"pending_topic": topic}
     if topic is None:
         return answers.place_known(registry, answers.county_name(registry, county_code), county_code,
                                    lang), {"pending_topic": None}
-    return answers.answer_topic(registry, county_code, topic, lang), {"last_topic": topic, "pending_topic": None}
+    updates = {"last_topic": topic, "pending_topic": None}
+    if county_code != slots.get("county_code"):        # the place named aside is now the visitor's place
+        updates.update({"county_code": county_code, "aside_county_code": None})
+    return answers.answer_topic(registry, county_code, topic, lang), updates

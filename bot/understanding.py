@@ -119,6 +119,12 @@ ME_TOO = re.compile(r"^(?:och |ja |men )?(?:jag|vi|me|us) (?:med|ocksa|too|as we
 BELONGING = _rx(r"hor (?:vi|jag|det|den|dom|de) (?:till|under)", r"raknas (?:vi|jag|det|den)", r"tillhor (?:vi|jag)",
                 r"blir det", r"kanner (?:oss|mig) som", r"ligger (?:vi|det|den) (?:i|under)",
                 r"do (?:we|i) belong", r"does (?:it|that) (?:count|belong)", r"feel like", r"counts? as")
+# Words of a question about the association and its members rather than about one's own film
+ASSOCIATION_WORDS = _rx(r"filmregionern", r"forening", r"medlem", r"nitton", r"19 \w*(?:verksamhet|centr|region)",
+                        r"21 (?:lan|counties)", r"\w*verksamheterna", r"regionala? filmverksamhet",
+                        r"\w*centrumen", r"\w*centren", r"resurscentr", r"vision", r"mal\b", r"malen", r"historia",
+                        r"startade", r"bildades", r"finansieras", r"organiserade", r"branschrad", r"filmpolitik",
+                        r"association", r"members?", r"centres\b", r"centers\b", r"policy")
 QUESTION_WORDS = _rx(r"vem", r"vad", r"var\b", r"vart", r"hur", r"vilk", r"finns", r"kan (?:jag|man|ni|vi|du)",
                      r"who", r"what", r"where", r"how", r"which", r"is there", r"are there", r"can (?:i|we|you)")
 
@@ -165,7 +171,9 @@ NON_FILM_NEEDS = _rx(r"tandlak", r"lakare", r"vardcentral", r"sjukhus", r"akuten
                      r"hospital", r"\bbus\b", r"train", r"hotel", r"restaurant", r"\bjobs?\b", r"housing",
                      r"apartment", r"\btax", r"police", r"flight", r"ferry", r"pharmacy", r"football",
                      r"fisk", r"jakt", r"kop(?:a|er|te)\b", r"handla", r"shopp", r"affar", r"butik", r"skidor",
-                     r"skidak", r"liftkort", r"stuga", r"buy", r"shop", r"fishing", r"hunting", r"ski")
+                     r"skidak", r"liftkort", r"stuga", r"buy", r"shop", r"fishing", r"hunting", r"ski",
+                     r"deklaration", r"skatteverk", r"forsakringskass", r"sjukvard", r"vardcentral", r"sjuk\b",
+                     r"tandvard", r"barnomsorg", r"forskoleplats", r"parkeringstillstand", r"tax return")
 
 _STRIP_PUNCT = re.compile(r"[^\w\s]")
 
@@ -751,8 +759,7 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
             return decide(topic_intent("inform_place"), "place_classifier_sure")
         spans = [tuple(m["span"]) for m in mentions if m["span"]]
         residual = residual_words(text, spans)
-        lives_there = any(CUE_HOME.search(_before(text, m["span"])) for m in swedish if m.get("span"))
-        if not non_film and (not residual or len(swedish) > 1 or lives_there):
+        if not non_film and (not residual or len(swedish) > 1):
             # the place alone, a follow-up, or a question about where a place belongs
             return decide(topic_intent("inform_place"), "place_only")
         if not non_film and top in PLACE_INTENTS and conf >= SURE_WITHOUT_FILM_WORDS:
@@ -792,6 +799,9 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
             return decide(other, "question_in_small_talk", max(oconf, 0.5))
     if (intent == FALLBACK or top == "out_of_scope" or (top in SMALL_TALK and conf < SURE)) and film and topic:
         return decide(topic_intent("which_centre"), "film_topic_words")
+    if top == "faq" and film and topic and topic != "contact" and not ASSOCIATION_WORDS.search(folded):
+        # "jag har aldrig sökt stöd förut, hur gör jag?" is a funding question, not one about the association
+        return decide(topic_intent("which_centre"), "topic_question_not_faq")
     if intent == FALLBACK:
         d.reason = "fallback"
         d.confidence = conf

@@ -184,3 +184,89 @@ def test_topic_words():
     assert choose_topic(find_topics("mejl till den som har skolbio")) == "film_for_children_and_youth"
     assert choose_topic(find_topics("kan man fa pengar")) == "production_funding"
     assert choose_topic(find_topics("jag bor har")) is None
+
+
+# --- several places weighed by the words before them ------------------------------------------
+
+@pytest.mark.parametrize("text,centre", [
+    ("Jag är född i Gävle men bor numera i Piteå, vem ger dokumentärstöd?", "filmpool-nord"),
+    ("bott i Stockholm hela livet men flyttade till Mariefred, finns manusstöd?", "film-i-sormland"),
+    ("Bålsta i Uppland, nära Stockholm – vilket filmcentrum gäller?", "region-uppsala-film"),
+    ("Kungsbacka är ju nästan Göteborg, vilket filmcentrum har vi?", "region-halland-film"),
+    ("bolag från Stockholm som ska spela in i Strömstad, vem hjälper med inspelningsplatser?",
+     "vastra-gotaland-film"),
+    ("jag bor i Stockholm och jobbar i Uppsala, finns kortfilmsstöd?", "region-stockholm-film"),
+])
+def test_cues_decide_between_places(registry, text, centre):
+    d = decide(registry, text, ("which_centre", 0.5))
+    assert d.place and d.place["centre_id"] == centre, (d.reason, d.candidates)
+
+
+@pytest.mark.parametrize("text", [
+    "My friends live in Gävle and Uppsala and we want to make a short together",
+    "bor halva veckan i Karlstad och halva i Örebro, vem söker jag kortfilmsstöd hos",
+    "Stockholm eller Uppsala, vem gäller?",
+])
+def test_places_without_a_lead_are_asked_back(registry, text):
+    d = decide(registry, text, ("ask_short_film", 0.6))
+    assert d.place is None and len({c["centre_id"] for c in d.candidates}) == 2
+
+
+def test_a_place_it_belongs_to_is_a_premise(registry):
+    d = decide(registry, "Gotland hör väl till Stockholm? Vi vill göra en kortfilm i Visby", ("ask_short_film", 0.7))
+    assert d.place["centre_id"] == "film-pa-gotland"
+    assert d.premise and d.premise["said"] == "Stockholm"
+
+
+def test_born_elsewhere_is_not_a_premise(registry):
+    d = decide(registry, "född i Gävle men bor i Piteå, kortfilm?", ("ask_short_film", 0.7))
+    assert d.premise is None
+
+
+def test_everyday_word_with_other_letters_is_no_place(registry):
+    d = decide(registry, "Arboga – hur får vi skolbio till våra klasser?", ("ask_children_youth", 0.7))
+    assert d.place["kommun"] == "Arboga" and not d.candidates
+
+
+# --- context, small talk and the classifier ------------------------------------------------------
+
+def test_same_place_follow_up(registry):
+    d = decide(registry, "och jag med", ("goodbye", 0.8))
+    assert d.intent == "inform_place" and d.reason == "same_place_as_before"
+
+
+def test_belonging_question_is_marked(registry):
+    d = decide(registry, "men vi känner oss som västgötar, blir det Västra Götaland då?", ("inform_place", 0.6))
+    assert d.belonging and d.place["county_code"] == "14"
+
+
+def test_non_film_need_vetoes_a_sure_classifier(registry):
+    d = decide(registry, "var köper man fiskekort i Arjeplog", ("ask_short_film", 0.9))
+    assert d.intent == "out_of_scope" and d.non_film_need
+    d = decide(registry, "Jag behöver hjälp med min deklaration, jag bor i Säffle", ("inform_place", 0.9))
+    assert d.intent == "out_of_scope"
+
+
+def test_topic_words_overrule_help_and_out_of_scope(registry):
+    assert decide(registry, "vad kan en 16-åring få hjälp med där?", ("help", 0.8)).intent == "ask_children_youth"
+    assert decide(registry, "och om man är under 18?", ("out_of_scope", 0.8)).intent == "ask_children_youth"
+    assert decide(registry, "finns det någon som kan coacha mig?", ("nlu_fallback", 0.3)).intent == \
+        "ask_talent_development"
+    assert decide(registry, "vad kan du hjälpa till med?", ("help", 0.8)).intent == "help"
+
+
+def test_a_funding_question_is_not_an_faq_about_the_association(registry):
+    d = decide(registry, "jag är 19 och har aldrig sökt stöd förut, hur gör jag?", ("faq", 0.9))
+    assert d.intent == "ask_production_funding"
+    assert decide(registry, "hur finansieras filmverksamheterna?", ("faq", 0.9)).intent == "faq"
+    assert decide(registry, "varför finns det 19 filmverksamheter men 21 län?", ("faq", 0.9)).intent == "faq"
+
+
+@pytest.mark.parametrize("text,centre", [
+    ("vad gör fimpool jamtland", "filmpool-jamtland"),
+    ("film i skåneee!!! hur söker man", "film-i-skane"),
+    ("Jag såg en skylt om Katrinebergs folkhögskola", "region-halland-film"),
+])
+def test_misspelt_and_organisation_names(registry, text, centre):
+    found = find_centres(text, registry)
+    assert found and found[0].centre_id == centre
