@@ -125,6 +125,9 @@ ASSOCIATION_WORDS = _rx(r"filmregionern", r"forening", r"medlem", r"nitton", r"1
                         r"\w*centrumen", r"\w*centren", r"resurscentr", r"vision", r"mal\b", r"malen", r"historia",
                         r"startade", r"bildades", r"finansieras", r"organiserade", r"branschrad", r"filmpolitik",
                         r"association", r"members?", r"centres\b", r"centers\b", r"policy")
+# A question about everything a centre does
+OVERVIEW_QUESTION = _rx(r"erbjud", r"vad (?:gor|har|kan|jobbar|sysslar|ar)\b", r"vilka lan", r"tacker", r"omfattar",
+                        r"what (?:does|do|can|is)", r"offers?\b", r"which counties", r"covers?\b", r"about\b")
 QUESTION_WORDS = _rx(r"vem", r"vad", r"var\b", r"vart", r"hur", r"vilk", r"finns", r"kan (?:jag|man|ni|vi|du)",
                      r"who", r"what", r"where", r"how", r"which", r"is there", r"are there", r"can (?:i|we|you)")
 
@@ -741,7 +744,9 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
         d.centre = named.to_json()
         if place is not None and place.get("centre_id") == named.centre_id:
             d.place = place
-        return decide(topic_intent("inform_place"), "centre_named")
+        # "Vad erbjuder Film i Sörmland?" asks for the overview; "och Film i Skåne då?" keeps the topic
+        default = "which_centre" if OVERVIEW_QUESTION.search(folded) else "inform_place"
+        return decide(topic_intent(default), "centre_named")
 
     # 4. Swedish places
     if swedish:

@@ -58,7 +58,9 @@ def test_every_centre_is_found_by_its_own_name(registry):
 def test_centre_named_beats_an_unsure_classifier(registry):
     d = decide(registry, "Vad erbjuder Film i Sörmland?", ("inform_place", 0.4), ("faq", 0.3))
     assert d.centre["centre_id"] == "film-i-sormland"
-    assert d.intent == "inform_place" and d.topic is None      # overview of the centre
+    assert d.intent == "which_centre" and d.topic == "centre"      # overview of the centre
+    d = decide(registry, "och Film i Skåne då?", ("inform_place", 0.6))
+    assert d.intent == "inform_place" and d.topic is None          # a follow-up keeps the earlier topic
     d = decide(registry, "Hur jobbar Film i Västerbotten med skolbio?", ("nlu_fallback", 0.3),
                ("ask_screenings", 0.3))
     assert d.centre["centre_id"] == "film-i-vasterbotten"
