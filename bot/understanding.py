@@ -31,6 +31,7 @@ result: the intent (with the classifier's ranking kept below it) and ``understan
 """
 from __future__ import annotations
 
+import bisect
 import re
 import threading
 from dataclasses import dataclass, field
@@ -507,9 +508,21 @@ CUE_WORK = re.compile(r"\b(?:jobbar|jobba|arbetar|arbeta|pluggar|studerar|works?
                       r"(?: \w+){0,2} (?:i|pa|in|at)$")
 
 
+_TOKENS_CACHE: Dict[str, Tuple[List[int], List[str]]] = {}
+
+
 def _before(text: str, span: Sequence[int]) -> str:
-    words = [t.norm for t in tokenize(text[: span[0]])]
-    return " ".join(words[-_CUE_WINDOW:])
+    """The folded words before ``span`` (at most _CUE_WINDOW), tokenising the text once per message."""
+    hit = _TOKENS_CACHE.get(text)
+    if hit is None:
+        toks = tokenize(text)
+        hit = ([t.start for t in toks], [t.norm for t in toks])
+        if len(_TOKENS_CACHE) > 64:
+            _TOKENS_CACHE.clear()
+        _TOKENS_CACHE[text] = hit
+    starts, norms = hit
+    i = bisect.bisect_left(starts, span[0])
+    return " ".join(norms[max(0, i - _CUE_WINDOW):i])
 
 
 def place_cues(text: str, mention: Dict[str, Any], filming: bool) -> Tuple[float, bool]:
