@@ -150,14 +150,25 @@ def add_purge(sub) -> None:
                    help="retention period in days (default: $FILMBOT_RETENTION_DAYS or 30)")
     p.add_argument("--endpoints", default=None, metavar="PATH",
                    help="endpoints file (default: $FILMBOT_ENDPOINTS or endpoints.yml)")
-    p.add_argument("--dry-run", action="store_true", help="count what would be deleted, delete nothing")
+    p.add_argument("--dry-run", action="store_true",
+                   help="count what would be deleted (and the personal data stored), change nothing")
+    p.add_argument("--redact", action="store_true",
+                   help="replace personal data in stored messages in place (bot/redact.py rules), delete nothing")
     p.set_defaults(func=cmd_purge)
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from bot.purge import PurgeError, purge, retention_days
+    from bot.purge import PurgeError, purge, redact_store, retention_days
 
     try:
+        if args.redact or args.dry_run:
+            found = redact_store(sender=args.sender, endpoints=args.endpoints, dry_run=args.dry_run)
+            kinds = ", ".join(f"{k} {n}" for k, n in sorted(found.counts.items())) or "none"
+            verb = "found" if found.dry_run else "replaced"
+            print(f"purge: {verb} personal data in {found.events} of {found.scanned} stored messages "
+                  f"({kinds}) in {found.url}")
+            if args.redact:
+                return 0
         days = retention_days(args.days)
         result = purge(days=days, sender=args.sender, endpoints=args.endpoints, dry_run=args.dry_run)
     except PurgeError as exc:

@@ -187,3 +187,9 @@ class RegistryUnderstanding(GraphComponent):
 from bot.channels import action_guard as _action_guard  # noqa: E402
 
 _action_guard.install()
+
+# ... and personal data is removed from every channel's messages before Rasa handles them
+# (bot/channels/privacy.py; `rasa shell` uses Rasa's built-in cmdline channel).
+from bot.channels import privacy as _privacy  # noqa: E402
+
+_privacy.install()

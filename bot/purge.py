@@ -6,14 +6,20 @@ PostgreSQL works too) and deletes from Rasa's `events` table:
 - every conversation whose last event is older than FILMBOT_RETENTION_DAYS days (default 30), or
 - with a sender id, that one conversation, whatever its age (a visitor's request to be forgotten).
 A conversation is all rows with one sender_id, so nothing half-deleted is left behind (one transaction).
+
+Personal data (bot/redact.py, the rules the channels apply to new messages): `redact_store()` finds
+it in stored user events (every string of the event's JSON: text, parse_data.text, entity values, ...)
+and, unless dry_run, rewrites those rows in place with the placeholders (one transaction; other events
+and other fields are kept; running it again changes nothing). `--dry-run` also reports the counts.
 """
 from __future__ import annotations
 
+import json
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
 
 from bot.paths import ROOT
 
@@ -31,6 +37,77 @@ class PurgeResult:
     senders: List[str]
     events: int
     dry_run: bool
+
+
+@dataclass
+class RedactResult:
+    url: str
+    scanned: int                      # user events read
+    events: int                       # user events holding personal data (rewritten unless dry_run)
+    counts: Dict[str, int] = field(default_factory=dict)   # kind -> occurrences in the messages' text
+    dry_run: bool = False
+
+
+def redact_event_data(data: Any) -> Tuple[Any, Dict[str, int]]:
+    """(data with personal data replaced in every string, counts by kind of the message text)."""
+    from bot.lang import detect_language
+    from bot.redact import redact
+
+    text = data.get("text") if isinstance(data, dict) else None
+    lang = detect_language(text) if isinstance(text, str) else None
+    counts: Dict[str, int] = {}
+    if isinstance(text, str):
+        counts = dict(redact(text, lang=lang).counts)
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, str):
+            return redact(value, lang=lang).text
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        return value
+
+    return walk(data), counts
+
+
+def redact_store(sender: Optional[str] = None, endpoints: Optional[Path] = None, dry_run: bool = False,
+                 url: Any = None) -> RedactResult:
+    """Find (dry_run) or replace personal data in the stored user events, in place."""
+    import sqlalchemy as sa
+
+    url = url or db_url(tracker_store_config(endpoints))
+    engine = sa.create_engine(url)
+    scanned = changed = 0
+    counts: Dict[str, int] = {}
+    try:
+        with engine.begin() as conn:
+            if not sa.inspect(conn).has_table(EVENTS_TABLE):
+                return RedactResult(_safe(url), 0, 0, {}, dry_run)
+            query = f"SELECT id, data FROM {EVENTS_TABLE} WHERE type_name = 'user'"
+            params: Dict[str, Any] = {}
+            if sender is not None:
+                query += " AND sender_id = :s"
+                params["s"] = sender
+            rows = conn.execute(sa.text(query + " ORDER BY id"), params).fetchall()
+            for row_id, raw in rows:
+                scanned += 1
+                try:
+                    data = json.loads(raw)
+                except (TypeError, ValueError):
+                    continue
+                new, found = redact_event_data(data)
+                if new == data:
+                    continue
+                changed += 1
+                for kind, n in found.items():
+                    counts[kind] = counts.get(kind, 0) + n
+                if not dry_run:
+                    conn.execute(sa.text(f"UPDATE {EVENTS_TABLE} SET data = :d WHERE id = :i"),
+                                 {"d": json.dumps(new, ensure_ascii=False), "i": row_id})
+    finally:
+        engine.dispose()
+    return RedactResult(_safe(url), scanned, changed, counts, dry_run)
 
 
 def retention_days(value: Optional[str] = None) -> float:

@@ -39,9 +39,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.channels import action_guard
+from bot.channels import action_guard, privacy
 
 action_guard.install()
+privacy.install()
 
 logger = logging.getLogger(__name__)
 

@@ -40,6 +40,10 @@ from sanic import response
 from sanic.request import Request
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels import privacy
+
+privacy.install()  # personal data is removed before Rasa handles the message
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"

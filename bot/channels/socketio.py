@@ -18,6 +18,10 @@ from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from sanic import Blueprint
 
+from bot.channels import privacy
+
+privacy.install()  # personal data is removed before Rasa handles the message
+
 logger = logging.getLogger(__name__)
 
 
