@@ -104,7 +104,7 @@ def redact_store(sender: Optional[str] = None, endpoints: Optional[Path] = None,
                     counts[kind] = counts.get(kind, 0) + n
                 if not dry_run:
                     conn.execute(sa.text(f"UPDATE {EVENTS_TABLE} SET data = :d WHERE id = :i"),
-                                 {"d": json.dumps(new, ensure_ascii=False), "i": row_id})
+                                 {"d": json.dumps(new), "i": row_id})
     finally:
         engine.dispose()
     return RedactResult(_safe(url), scanned, changed, counts, dry_run)
