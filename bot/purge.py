@@ -142,7 +142,8 @@ def db_url(cfg: Dict[str, Any]):
     from urllib import parse
 
     dialect = cfg.get("dialect", "sqlite")
-    host, port = cfg.get("host"), cfg.get("port")
+    # endpoints.yml names the host `url` (Rasa passes EndpointConfig.url as the store's host)
+    host, port = cfg.get("host") or cfg.get("url"), cfg.get("port")
     db = str(cfg.get("db", "rasa.db"))
     if host and "://" in str(host):
         return str(host)

@@ -268,3 +268,56 @@ def test_instance_killed_during_load_loses_no_conversation_and_rejoins(scale):
     assert ups_after.count(f"127.0.0.1:{port_b}") >= 3, ups_after
     assert ups_after.count(f"127.0.0.1:{port_a}") >= 3, ups_after
     scale.measure_rss("end")
+
+
+# -- 5. personal data: never stored in PostgreSQL; purge --redact rewrites what was stored before --------
+def test_personal_data_only_placeholders_in_postgres_and_purge_redact(scale):
+    import asyncio
+    import subprocess
+
+    sender = "pii-scale"
+    originals = ["811218-9876", "070-123 45 67", "anna.svensson@exempel.se"]
+    for target, message in (("A", "mitt personnummer är 811218-9876, kortfilm i Dalarna?"),
+                            ("B", "ring mig på 070-123 45 67"), ("nginx", "mejla anna.svensson@exempel.se")):
+        reply = scale.text(target, sender, message)
+        assert reply.strip() and not any(o in reply for o in originals), reply
+    raw = json.dumps(scale.events(sender), ensure_ascii=False)
+    assert not any(o in raw for o in originals)
+    users = [e["text"] for e in scale.events(sender) if e["event"] == "user"]
+    assert users == ["mitt personnummer är [personnummer borttaget], kortfilm i Dalarna?",
+                     "ring mig på [telefonnummer borttaget]", "mejla [e-post borttagen]"], users
+
+    # a conversation stored before redaction existed (written with Rasa's own SQLTrackerStore)
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import ActionExecuted, BotUttered, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    env = scale.prod_env()
+    store = SQLTrackerStore(Domain.empty(), dialect="postgresql", host=env["POSTGRES_HOST"],
+                            port=env["POSTGRES_PORT"], db=env["POSTGRES_DB"], username=env["POSTGRES_USER"],
+                            password=env["POSTGRES_PASSWORD"])
+    old = "Hej! 19811218-9876 här, ring 0701234567 eller skriv till anna.svensson@exempel.se"
+    asyncio.run(store.save(DialogueStateTracker.from_events("pii-old", [
+        ActionExecuted("action_listen"), UserUttered(old, parse_data={"text": old}), BotUttered("Hej!")])))
+    before = scale.psql("SELECT count(*) FROM events")
+
+    def purge(*args):
+        return subprocess.run([str(ROOT / ".venv/bin/python"), "-m", "bot", "purge", "--endpoints",
+                               str(ROOT / "endpoints.prod.yml"), *args], cwd=ROOT,
+                              env={**os.environ, **env, "PYTHONPATH": str(ROOT)}, capture_output=True,
+                              text=True, timeout=120)
+
+    dry = purge("--dry-run")
+    assert dry.returncode == 0 and "found personal data in 1 of" in dry.stdout, dry.stdout + dry.stderr
+    assert "email 1, personnummer 1, phone 1" in dry.stdout, dry.stdout
+    done = purge("--redact")
+    assert done.returncode == 0 and "replaced personal data in 1 of" in done.stdout, done.stdout + done.stderr
+    assert scale.psql("SELECT count(*) FROM events") == before
+    stored = scale.events("pii-old")
+    assert [e["text"] for e in stored if e["event"] == "user"] == [
+        "Hej! [personnummer borttaget] här, ring [telefonnummer borttaget] eller skriv till [e-post borttagen]"]
+    assert scale.psql("SELECT count(*) FROM events WHERE data LIKE '%9876%' OR data LIKE '%@exempel%'").strip() == "0"
+    again = purge("--redact")
+    assert again.returncode == 0 and "replaced personal data in 0 of" in again.stdout, again.stdout
+    REPORT["personal_data"] = {"dry_run": dry.stdout.strip(), "redact": done.stdout.strip()}
