@@ -75,7 +75,8 @@ class ActionAnswerTopic(RegistryAction, Action):
         return [SlotSet(name, value) for name, value in updates.items()]
 
 
-CONTEXT_SLOTS = ("county_code", "kommun_code", "centre_id", "pending_topic", "last_topic", "aside_county_code")
+CONTEXT_SLOTS = ("county_code", "kommun_code", "centre_id", "pending_topic", "last_topic", "aside_county_code",
+                 "foreign_place")
 
 
 def _slots(tracker: Tracker) -> Dict[str, Any]:

@@ -79,7 +79,8 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
     centre_named = decision.get("centre")
 
     if decision.get("foreign") and not place and not centre_named:
-        return answers.outside_sweden(decision["foreign"], lang), {"pending_topic": topic}
+        return answers.outside_sweden(decision["foreign"], lang), {"pending_topic": topic,
+                                                                    "foreign_place": decision["foreign"]}
 
     if centre_named:
         centre = registry.centre(centre_named["centre_id"])
@@ -92,6 +93,20 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
             return answers.answer_centre_topic(registry, centre.id, topic, lang), updates
 
     candidates = decision.get("candidates") or []
+    if candidates and decision.get("each") and len(candidates) <= 3:
+        # "Vem ger kortfilmsstöd i respektive kommun?": one answer per place
+        parts, buttons = [], []
+        for c in candidates:
+            code = c.get("county_code")
+            if not code or registry.county(code) is None:
+                continue
+            one = (answers.answer_topic(registry, code, topic, lang) if topic
+                   else answers.place_known(registry, c.get("kommun") or c.get("county") or "", code, lang))
+            parts.append(one.text)
+            buttons = buttons or one.buttons
+        if parts:
+            return answers.Answer("\n\n".join(parts), buttons), {"pending_topic": None,
+                                                                  **({"last_topic": topic} if topic else {})}
     if candidates:
         names = [p.get("text") for p in decision.get("places") or []
                  if p.get("text") and p.get("status") in ("found", "ambiguous")]
@@ -121,7 +136,7 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
     if place is not None and place.get("status") == "found" and place.get("county_code"):
         county_code = place["county_code"]
         updates = {"county_code": county_code, "kommun_code": place.get("kommun_code"),
-                   "centre_id": place.get("centre_id")}
+                   "centre_id": place.get("centre_id"), "foreign_place": None}
         if topic is None:
             updates["pending_topic"] = None
             if premise:   # the correction already says where the place belongs and whose it is
@@ -142,8 +157,11 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
         offered = [r.get("name") for r in ranking or [] if r.get("name") and r.get("name") not in NOT_OFFERED]
         return answers.did_you_mean(offered[:2] or ["help"], lang), {}
     county_code = slots.get("county_code")
-    if not county_code and topic not in (None, "contact", "centre"):
+    if not county_code and (decision.get("film") or topic not in (None, "contact", "centre")):
         county_code = slots.get("aside_county_code")
+    if not county_code and slots.get("foreign_place") and (decision.get("film") or topic):
+        # "Kan jag söka regionalt filmstöd hos er?" after "jag bor på Åland"
+        return answers.outside_sweden(slots["foreign_place"], lang), {"pending_topic": topic}
     if not county_code or registry.county(county_code) is None:
         return answers.ask_place(lang), {"pending_topic": topic}
     if topic is None:

@@ -745,6 +745,17 @@ MAX_UNKNOWN_WORDS = 3
 _JOIN = re.compile(r"^[ \t\-\u2010\u2011\u2013]+$")
 
 
+# Capitalised words after "in"/"i" that are not places: languages, months, days ("continue in English").
+NOT_PLACES = frozenset(fold(w) for w in """
+    English Swedish Svenska Engelska Finska Finnish Norska Norwegian Danska Danish Tyska German Franska French
+    Spanska Spanish Arabiska Arabic Somaliska Persiska Meänkieli Samiska Sami Sámi
+    January February March April May June July August September October November December
+    Januari Februari Mars Maj Juni Juli Augusti Oktober
+    Monday Tuesday Wednesday Thursday Friday Saturday Sunday Måndags Tisdags Onsdags Torsdags Fredags
+    Lördags Söndags Instagram Facebook Youtube YouTube TikTok Zoom Teams Google Netflix
+""".split())
+
+
 def _unknown_places(text: str, toks: List[Token], blocked: frozenset = frozenset()) -> List[Tuple[str, Tuple[int, int]]]:
     """Name-like words after a place cue that are not known places ("jag bor i Narnia"): at most
     MAX_UNKNOWN_WORDS capitalised words, or one lowercase word after a strong cue ending its clause."""
@@ -758,7 +769,7 @@ def _unknown_places(text: str, toks: List[Token], blocked: frozenset = frozenset
                 or text[cue.end:tok.start].strip()):
             i += 1
             continue
-        if tok.norm in STOP_WORDS or not tok.norm.isalpha() or len(tok.norm) < 2:
+        if tok.norm in STOP_WORDS or tok.norm in NOT_PLACES or not tok.norm.isalpha() or len(tok.norm) < 2:
             i += 1
             continue
         strong = i >= 2 and i - 2 not in blocked and (toks[i - 2].norm, cue.norm) in STRONG_CUES

@@ -52,6 +52,7 @@ FALLBACK = "nlu_fallback"
 
 SURE = 0.6            # the classifier is sure of its top intent
 EVIDENCE = 0.9        # confidence given to an intent the registry evidence decided
+SURE_AGAINST_WORDS = 0.75   # ... and this sure when the topic words point elsewhere
 WEAK_TOPIC = 0.3     # with film words and a place, a topic intent on top is taken even when unsure
 SURE_WITHOUT_FILM_WORDS = 0.8   # a place, other content words, no film word: the classifier must be this sure
 
@@ -97,7 +98,7 @@ TOPIC_WORDS: List[Tuple[str, "re.Pattern[str]"]] = [
                                         r"bion\b", r"filmklubb", r"festival", r"screening", r"cinema",
                                         r"premiar", r"filmkultur", r"filmstudio", r"biosalong", r"filmvisning",
                                         r"film club", r"screen\b")),
-    ("production_funding", _rx(r"stod", r"bidrag", r"pengar", r"finansier", r"fund", r"grant", r"ansok",
+    ("production_funding", _rx(r"stod", r"\w+stod\b", r"\w+stodet\b", r"bidrag", r"pengar", r"finansier", r"fund", r"grant", r"ansok",
                                r"produktionsstod", r"filmfond", r"stipendi", r"money", r"financ", r"deadline",
                                r"ansokningsdag", r"ansokningstid", r"sista dag", r"utlysning",
                                r"soka medel", r"medel\b", r"support")),
@@ -129,6 +130,12 @@ ASSOCIATION_WORDS = _rx(r"filmregionern", r"forening", r"medlem", r"nitton", r"1
 # A question about everything a centre does
 OVERVIEW_QUESTION = _rx(r"erbjud", r"vad (?:gor|har|kan|jobbar|sysslar|ar)\b", r"vilka lan", r"tacker", r"omfattar",
                         r"what (?:does|do|can|is)", r"offers?\b", r"which counties", r"covers?\b", r"about\b")
+# "Vem ger stöd i respektive kommun?": an answer for each place named
+EACH_PLACE = _rx(r"respektive", r"bada (?:kommunerna|lanen|orterna|platserna|staderna)", r"var och en", r"vardera",
+                 r"both (?:places|towns|municipalities|counties)", r"each of (?:them|these)", r"in each\b")
+# "vad finns där?": the place is the one already talked about
+DEICTIC_PLACE = re.compile(r"\b(?:vad|vilka|vilket|vem|what|who|anything)\b[\w ]{0,30}\b(?:finns|gor|har|erbjuder|"
+                           r"jobbar|is|are|offers?|do)\b[\w ]{0,20}\b(?:dar|dit|there)\b")
 QUESTION_WORDS = _rx(r"vem", r"vad", r"var\b", r"vart", r"hur", r"vilk", r"finns", r"kan (?:jag|man|ni|vi|du)",
                      r"who", r"what", r"where", r"how", r"which", r"is there", r"are there", r"can (?:i|we|you)")
 
@@ -213,6 +220,8 @@ class Decision:
     non_film_need: bool = False                  # ... and a need that is clearly not film (tandläkare, väder)
     places: List[Dict[str, Any]] = field(default_factory=list)       # every place mention
     belonging: bool = False                      # asks which län a place belongs to ("blir det X då?")
+    film: bool = False                           # film words, topic words or a centre name in the message
+    each: bool = False                           # asks about each of several places ("i respektive kommun")
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -231,6 +240,8 @@ class Decision:
             "non_film_need": self.non_film_need,
             "places": self.places,
             "belonging": self.belonging,
+            "film": self.film,
+            "each": self.each,
         }
 
 
@@ -270,6 +281,7 @@ class CentreIndex:
     def __init__(self, registry: Any) -> None:
         self.keys: Dict[str, Tuple[str, Optional[str]]] = {}       # squashed folded name -> (centre, unit)
         self.domains: List[Tuple["re.Pattern[str]", str, Optional[str]]] = []
+        self.hosts: List[Tuple[str, str, Optional[str]]] = []     # "filmiskane" of filmiskane.se
         for centre in registry.centres:
             names = [centre.name] + list(centre.former_names or [])
             for name in names:
@@ -313,6 +325,7 @@ class CentreIndex:
         # a bare region domain (gotland.se, regionstockholm.se) only counts with its path or as a whole host
         pattern = re.compile(r"(?<![\w.])(?:www\.)?" + re.escape(first) + (r"(?:/[\w./-]*)?" ) + r"(?![\w])")
         self.domains.append((pattern, centre_id, unit_id))
+        self.hosts.append((first.split(".")[0], centre_id, unit_id))
 
     def find(self, text: str) -> List[CentreMention]:
         found: List[CentreMention] = []
@@ -321,6 +334,18 @@ class CentreIndex:
         for pattern, cid, uid in self.domains:
             for m in pattern.finditer(low):
                 found.append(CentreMention(cid, text[m.start():m.end()], (m.start(), m.end()), uid))
+                taken.append((m.start(), m.end()))
+        for m in _DOMAIN_LIKE.finditer(low):             # "filmstokholm.se": a web address typed wrong
+            if any(a <= m.start() < b for a, b in taken):
+                continue
+            host = m.group(1)
+            best = None
+            for dom, cid, uid in self.hosts:
+                if abs(len(dom) - len(host)) <= 1 and len(host) >= 8 and OSA.distance(host, dom) <= 1:
+                    best = (cid, uid)
+                    break
+            if best:
+                found.append(CentreMention(best[0], text[m.start():m.end()], (m.start(), m.end()), best[1]))
                 taken.append((m.start(), m.end()))
         toks = [t for t in tokenize(text)
                 if not any(a <= t.start < b for a, b in taken)]
@@ -355,7 +380,7 @@ class CentreIndex:
         return found
 
     def _fuzzy(self, squashed: str) -> Optional[Tuple[str, Optional[str]]]:
-        max_d = 1 if len(squashed) < 13 else 2
+        max_d = 1 if len(squashed) < 11 else 2
         best: Optional[Tuple[int, str]] = None
         for key in self.fuzzy_keys:
             if abs(len(key) - len(squashed)) > max_d or key[0] != squashed[0]:
@@ -367,6 +392,7 @@ class CentreIndex:
 
 
 _RUNS = re.compile(r"(.)\1{2,}")
+_DOMAIN_LIKE = re.compile(r"(?<![\w.])(?:www\.)?([a-z0-9åäö-]+)\.(?:se|com|nu|org|net)\b")
 _CENTRE_CACHE: Dict[int, Tuple[Any, CentreIndex]] = {}
 _CENTRE_LOCK = threading.Lock()
 
@@ -713,11 +739,15 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
     topic = choose_topic(topics)
     film = bool(centres) or bool(topics) or bool(FILM_WORDS.search(folded))
     classifier_topic = INTENT_TOPICS.get(top) if top in TOPIC_INTENT_NAMES else None
-    sure_topic = classifier_topic if (classifier_topic and conf >= SURE) else None
+    # A sure classifier topic stands; when the message's own topic words say another topic, it must be surer.
+    sure_topic = classifier_topic if (classifier_topic and conf >= SURE and (
+        not topic or topic == classifier_topic or classifier_topic in topics or conf >= SURE_AGAINST_WORDS)) else None
 
     swedish = [m for m in mentions if m["status"] in ("found", "ambiguous")]
     foreign = [m for m in mentions if m["status"] == "foreign"]
     d.belonging = bool(BELONGING.search(folded))
+    d.film = film
+    d.each = bool(EACH_PLACE.search(folded))
 
     def decide(name: str, reason: str, confidence: Optional[float] = None) -> Decision:
         """Registry evidence decided `name`: at least EVIDENCE confident, or what the classifier gave it."""
@@ -789,6 +819,10 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
 
     if ME_TOO.search(folded) and len(folded.split()) <= 5:
         return decide("inform_place", "same_place_as_before")
+    if (DEICTIC_PLACE.search(folded) and (intent == FALLBACK or top in SMALL_TALK | {"out_of_scope"})
+            and not topic):
+        # "vad finns där?" after a place: the place already talked about, the topic kept
+        return decide("inform_place", "place_from_context")
 
     # Unknown place after a cue ("jag bor i Narnia") or nothing place-like: the classifier, with guards.
     if foreign:

@@ -70,3 +70,18 @@ def test_abroad_names_no_centre(registry):
     answer, _ = reply(d, "inform_place", {}, "sv", registry)
     assert "Sverige" in answer.text
     assert not any(c.name.split(" (")[0] in answer.text for c in registry.centres)
+
+
+def test_each_place_gets_its_answer(registry):
+    d = decision(registry, "Båstad eller Laholm, vem ger kortfilmsstöd i respektive kommun?", "ask_short_film", 0.8)
+    answer, _ = reply(d, "ask_short_film", {}, "sv", registry)
+    assert "Film i Skåne" in answer.text and "Region Halland" in answer.text
+
+
+def test_abroad_is_remembered(registry):
+    d = decision(registry, "Hej, jag bor på Åland, i Mariehamn")
+    _, updates = reply(d, "inform_place", {}, "sv", registry)
+    assert updates["foreign_place"]
+    later = decision(registry, "Kan jag söka regionalt filmstöd hos er?", "ask_production_funding", 0.9)
+    answer, _ = reply(later, "ask_production_funding", {"foreign_place": updates["foreign_place"]}, "sv", registry)
+    assert "utanför Sverige" in answer.text

@@ -272,3 +272,36 @@ def test_a_funding_question_is_not_an_faq_about_the_association(registry):
 def test_misspelt_and_organisation_names(registry, text, centre):
     found = find_centres(text, registry)
     assert found and found[0].centre_id == centre
+
+
+@pytest.mark.parametrize("text,centre", [
+    ("Jag hittade filmstokholm.se men blir inte klok på den", "region-stockholm-film"),
+    ("What does Film i Darlana offer documentary filmmakers?", "film-i-dalarna"),
+])
+def test_misspelt_domains_and_names(registry, text, centre):
+    found = find_centres(text, registry)
+    assert found and found[0].centre_id == centre
+
+
+def test_each_place_is_marked(registry):
+    d = decide(registry, "Båstad eller Laholm, vem ger kortfilmsstöd i respektive kommun?", ("ask_short_film", 0.8))
+    assert d.each and len(d.candidates) == 2
+
+
+def test_there_refers_to_the_place_talked_about(registry):
+    assert decide(registry, "vad finns där?", ("help", 0.8)).reason == "place_from_context"
+    assert decide(registry, "sitter det en person där?", ("bot_challenge", 0.8)).intent == "bot_challenge"
+
+
+def test_a_language_is_not_an_unknown_place(registry):
+    d = decide(registry, "sorry, can we continue in English? I want to make a short documentary",
+               ("ask_documentary", 0.8))
+    assert d.place is None and d.intent == "ask_documentary"
+
+
+def test_topic_words_outweigh_a_barely_sure_classifier(registry):
+    d = decide(registry, "Habo hör väl till Västra Götaland, så det är dit vi ska vända oss för filmstöd?",
+               ("ask_film_commission", 0.65))
+    assert d.intent == "ask_production_funding"
+    d = decide(registry, "fortbildning i film för pedagoger i Kronoberg", ("ask_children_youth", 0.8))
+    assert d.intent == "ask_children_youth"
