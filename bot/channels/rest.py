@@ -62,6 +62,8 @@ def parse_request(raw: bytes) -> Tuple[str, str, Optional[Dict[str, Any]], Optio
         body = json.loads(raw.decode("utf-8", "strict"))
     except (UnicodeDecodeError, ValueError):
         raise BadRequest(400, "request body is not valid JSON (UTF-8)")
+    except RecursionError:
+        raise BadRequest(400, "request body is nested too deeply")
     if not isinstance(body, dict):
         raise BadRequest(400, "request body must be a JSON object with sender and message")
 
