@@ -14,8 +14,13 @@ The channel keeps Rasa's name ``slack``, so Slack posts events and interactivity
 - Slack redelivers an event when we were slow or failed (headers ``X-Slack-Retry-Num`` and
   ``X-Slack-Retry-Reason``). Rasa only ignores ``http_timeout`` retries and processes all others again,
   which replies twice. Here every accepted event is remembered (event_id, client_msg_id and
-  channel+ts, bounded LRU with a TTL); a repeated event is answered 200 with ``X-Slack-No-Retry: 1``
-  and not processed. A retry of an event we never saw is processed (that is what retries are for).
+  channel+ts, with a TTL) in a store shared by all instances and kept across restarts
+  (bot.channels.seen_events: Redis lock store, else the SQL tracker database); a repeated event is
+  answered 200 with ``X-Slack-No-Retry: 1`` and not processed. A retry of an event we never saw is
+  processed (that is what retries are for).
+- Before Rasa's handler (bot.channels.slack_contract): size limit, signature headers, url_verification
+  answered ``{"challenge"}``, events that are not a person's message or mention ignored; the text
+  follows the shared input contract (bot.channels.input_contract; too long: a short reply in the thread).
 - Slack messages carry at most 5 buttons in Rasa's layout (Rasa drops them all when there are more).
   Here the first message carries the text and the first 5 buttons, and the rest follow in further
   messages of at most 5 buttons each, in order, in the same thread.
