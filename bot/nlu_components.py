@@ -10,6 +10,8 @@ inflections), so place recognition follows the registry instead of what DIET mem
 from __future__ import annotations
 
 import logging
+import os
+import re
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -31,6 +33,26 @@ from rasa.shared.nlu.training_data.message import Message
 logger = logging.getLogger(__name__)
 
 SPACY_MODEL = "sv_core_news_sm"
+# The classifiers (DIET's transformer attends every token to every other) cost grows with the square of
+# the number of tokens: 5000 emoji were 5000 tokens and 4 s of blocked event loop for every visitor.
+# Only the first MAX_TOKENS tokens are classified (a long message's purpose is stated early); places and
+# the registry understanding still read the whole text. Not part of the model: no retraining needed.
+try:
+    MAX_TOKENS = max(1, int(os.environ.get("FILMBOT_MAX_TOKENS", "400")))
+except ValueError:
+    MAX_TOKENS = 400
+# spaCy's tokenizer splits prefixes/suffixes off a whitespace-free chunk one at a time: 5000 emoji in one
+# chunk took 2.5 s. Chunks longer than this get a space every RUN_LIMIT characters (same length, so the
+# token offsets still point into the message); no word or address a visitor types is that long.
+RUN_LIMIT = 64
+_LONG_RUN = re.compile(r"\S{%d,}" % (RUN_LIMIT + 1))
+
+
+def _break_long_runs(text: str) -> str:
+    def cut(match: "re.Match[str]") -> str:
+        return "".join(" " if i % (RUN_LIMIT + 1) == RUN_LIMIT else c for i, c in enumerate(match.group(0)))
+
+    return _LONG_RUN.sub(cut, text)
 
 
 def load_swedish_spacy(model_name: str = SPACY_MODEL):
@@ -78,7 +100,7 @@ class SwedishTokenizer(Tokenizer):
         return ["spacy"]
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
-        text = message.get(attribute) or ""
+        text = _break_long_runs(message.get(attribute) or "")
         doc = self.nlp(text) if self._use_lemmas else self.nlp.make_doc(text)
         tokens = []
         for t in doc:
@@ -86,6 +108,8 @@ class SwedishTokenizer(Tokenizer):
                 continue
             lemma = t.lemma_ if self._use_lemmas and t.lemma_ else t.text
             tokens.append(Token(t.text, t.idx, lemma=lemma.lower()))
+            if len(tokens) >= MAX_TOKENS:
+                break
         return self._apply_token_pattern(tokens)
 
 

@@ -21,6 +21,8 @@ size of text. This one:
   model-less start, e.g. when a model server will provide one);
 - if Rasa itself fails while handling a message, the visitor gets the "cannot answer now" message
   instead of an empty list, and the text is not written to the log.
+The limits, the cleaning and the refusals are the shared input contract of bot.channels.input_contract
+(socket.io and Slack apply the same); a refused request is logged as one WARNING line.
 Importing this module also installs bot.channels.action_guard (bounded, graceful action-server calls).
 """
 from __future__ import annotations
@@ -28,7 +30,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
 import sys
 from asyncio import CancelledError
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
@@ -40,39 +41,16 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot.channels import action_guard, privacy
+from bot.channels.input_contract import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, clean_text
+from bot.channels.input_contract import Rejected as BadRequest
 
 action_guard.install()
 privacy.install()
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS = int(os.environ.get("FILMBOT_MAX_MESSAGE_CHARS", "5000"))
-MAX_BODY_BYTES = int(os.environ.get("FILMBOT_MAX_BODY_BYTES", str(64 * 1024)))
 MAX_SENDER_CHARS = 128
 EXIT_NO_MODEL = 78  # EX_CONFIG
-
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-
-
-class BadRequest(Exception):
-    def __init__(self, status: int, error: str) -> None:
-        super().__init__(error)
-        self.status = status
-        self.error = error
-
-
-def clean_text(text: str) -> str:
-    """Control characters -> spaces (\\n and \\t kept); lone surrogates -> U+FFFD."""
-    text = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace") if _has_surrogates(text) else text
-    return _CONTROL.sub(" ", text)
-
-
-def _has_surrogates(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-        return False
-    except UnicodeEncodeError:
-        return True
 
 
 def parse_request(raw: bytes) -> Tuple[str, str, Optional[Dict[str, Any]], Optional[str]]:
@@ -85,6 +63,8 @@ def parse_request(raw: bytes) -> Tuple[str, str, Optional[Dict[str, Any]], Optio
         body = json.loads(raw.decode("utf-8", "strict"))
     except (UnicodeDecodeError, ValueError):
         raise BadRequest(400, "request body is not valid JSON (UTF-8)")
+    except RecursionError:
+        raise BadRequest(400, "request body is nested too deeply")
     if not isinstance(body, dict):
         raise BadRequest(400, "request body must be a JSON object with sender and message")
 
@@ -153,6 +133,7 @@ class RestInput(RasaRestInput):
             try:
                 sender, text, metadata, channel = parse_request(request.body or b"")
             except BadRequest as exc:
+                logger.warning("REST webhook: rejected a request (%s %s)", exc.status, exc.error)
                 return response.json({"error": exc.error}, status=exc.status)
             input_channel = channel or self.name()
             collector = CollectingOutputChannel()

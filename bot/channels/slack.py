@@ -14,8 +14,13 @@ The channel keeps Rasa's name ``slack``, so Slack posts events and interactivity
 - Slack redelivers an event when we were slow or failed (headers ``X-Slack-Retry-Num`` and
   ``X-Slack-Retry-Reason``). Rasa only ignores ``http_timeout`` retries and processes all others again,
   which replies twice. Here every accepted event is remembered (event_id, client_msg_id and
-  channel+ts, bounded LRU with a TTL); a repeated event is answered 200 with ``X-Slack-No-Retry: 1``
-  and not processed. A retry of an event we never saw is processed (that is what retries are for).
+  channel+ts, with a TTL) in a store shared by all instances and kept across restarts
+  (bot.channels.seen_events: Redis lock store, else the SQL tracker database); a repeated event is
+  answered 200 with ``X-Slack-No-Retry: 1`` and not processed. A retry of an event we never saw is
+  processed (that is what retries are for).
+- Before Rasa's handler (bot.channels.slack_contract): size limit, signature headers, url_verification
+  answered ``{"challenge"}``, events that are not a person's message or mention ignored; the text
+  follows the shared input contract (bot.channels.input_contract; too long: a short reply in the thread).
 - Slack messages carry at most 5 buttons in Rasa's layout (Rasa drops them all when there are more).
   Here the first message carries the text and the first 5 buttons, and the rest follow in further
   messages of at most 5 buttons each, in order, in the same thread.
@@ -26,13 +31,12 @@ Rasa's own and unchanged: a bad signature or a stale timestamp gets 400 and noth
 """
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
-import time
-from collections import OrderedDict
 from http import HTTPStatus
-from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional, Text
+from typing import Any, Awaitable, Callable, Dict, List, Optional, Text
 
 from rasa.core.channels.channel import OutputChannel, UserMessage
 from rasa.core.channels.slack import SlackBot, SlackInput
@@ -40,7 +44,11 @@ from sanic import response
 from sanic.request import Request
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.channels import privacy
+from bot.channels import input_contract as contract
+from bot.channels import slack_contract
+from bot.channels.seen_events import SeenEvents, describe, store_for_agent  # noqa: F401 (SeenEvents re-exported)
+
+from bot.channels import privacy  # noqa: E402
 
 privacy.install()  # personal data is removed before Rasa handles the message
 
@@ -53,51 +61,6 @@ MAX_BUTTONS_PER_MESSAGE = 5
 def api_url_from(value: Optional[str] = None) -> str:
     url = (value or os.environ.get("SLACK_API_URL") or DEFAULT_API_URL).strip()
     return url if url.endswith("/") else url + "/"
-
-
-class SeenEvents:
-    """Ids of events already accepted: bounded LRU with a time-to-live.
-
-    In-process memory: right for one Rasa process. Several Rasa instances behind a load balancer
-    (Slack may deliver a retry to another instance) need a shared store instead, e.g. Redis
-    ``SET key 1 NX EX <ttl>`` per id, which is atomic across instances.
-    """
-
-    def __init__(self, max_size: int = 10_000, ttl: float = 3600.0,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.max_size = max_size
-        self.ttl = ttl
-        self.clock = clock
-        self._items: "OrderedDict[str, float]" = OrderedDict()
-
-    def _expire(self, now: float) -> None:
-        while self._items:
-            key, stamp = next(iter(self._items.items()))
-            if now - stamp < self.ttl and len(self._items) <= self.max_size:
-                break
-            self._items.popitem(last=False)
-
-    def __contains__(self, key: str) -> bool:
-        now = self.clock()
-        self._expire(now)
-        return key in self._items
-
-    def check_and_add(self, keys: Iterable[str]) -> bool:
-        """True if any key was seen before (within the TTL). Records all keys either way.
-
-        No await inside, so check and add are atomic within the event loop."""
-        keys = [k for k in keys if k]
-        now = self.clock()
-        self._expire(now)
-        seen = any(k in self._items for k in keys)
-        for key in keys:
-            self._items[key] = now
-            self._items.move_to_end(key)
-        self._expire(now)
-        return seen
-
-    def __len__(self) -> int:
-        return len(self._items)
 
 
 class FilmSlackBot(SlackBot):
@@ -148,10 +111,19 @@ def malformed(request: Request) -> Optional[str]:
                 return "`event` must be an object"
             if isinstance(event, dict) and not isinstance(event.get("text", ""), str):
                 return "`event.text` must be a string"
-        elif content_type == "application/x-www-form-urlencoded" and "payload" in request.form:
-            if not isinstance(json.loads(request.form["payload"][0]), dict):
+        elif content_type == "application/x-www-form-urlencoded":
+            if "payload" not in request.form:
+                return "a form body must carry `payload`"
+            payload = json.loads(request.form["payload"][0])
+            if not isinstance(payload, dict):
                 return "`payload` must be a JSON object"
-    except (ValueError, TypeError):
+            actions = payload.get("actions")
+            if actions is not None and not (isinstance(actions, list)
+                                            and all(isinstance(a, dict) for a in actions)):
+                return "`payload.actions` must be a list of objects"
+            if not isinstance(payload.get("user") or {}, dict) or not isinstance(payload.get("channel") or {}, dict):
+                return "`payload.user` and `payload.channel` must be objects"
+    except (ValueError, TypeError, RecursionError):
         return "the body is not valid JSON"
     return None
 
@@ -164,8 +136,9 @@ class FilmSlackInput(SlackInput):
         channel = super().from_credentials(credentials)
         creds = credentials or {}
         channel.api_url = api_url_from(creds.get("api_url"))
-        channel.seen_events = SeenEvents(int(creds.get("dedup_max_events", 10_000)),
-                                         float(creds.get("dedup_ttl_seconds", 3600)))
+        channel.dedup_max_events = int(creds.get("dedup_max_events", 10_000))
+        channel.dedup_ttl = float(creds.get("dedup_ttl_seconds", 3600))
+        channel.seen_events = None
         return channel
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -174,7 +147,16 @@ class FilmSlackInput(SlackInput):
         # event that never reached us must still be answered.
         self.errors_ignore_retry = ()
         self.api_url = api_url_from()
-        self.seen_events = SeenEvents()
+        self.dedup_max_events = 10_000
+        self.dedup_ttl = 3600.0
+        self.seen_events: Any = None  # chosen on first use from the agent's stores (bot.channels.seen_events)
+
+    def seen_store(self, request: Request) -> Any:
+        if self.seen_events is None:
+            agent = getattr(request.app.ctx, "agent", None)
+            self.seen_events = store_for_agent(agent, self.dedup_ttl, self.dedup_max_events)
+            logger.info("Slack: seen event ids are kept in %s", describe(self.seen_events))
+        return self.seen_events
 
     @staticmethod
     def event_keys(request: Request) -> List[str]:
@@ -208,22 +190,49 @@ class FilmSlackInput(SlackInput):
                               text: Text, sender_id: Optional[Text], metadata: Optional[Dict]) -> Any:
         keys = self.event_keys(request)
         retry_num = request.headers.get(self.retry_num_header or "x-slack-retry-num")
-        if self.seen_events.check_and_add(keys):
+        if await self.seen_store(request).acheck_and_add(keys):
             reason = request.headers.get(self.retry_reason_header or "x-slack-retry-reason")
             logger.info(f"Slack event {keys} already handled (retry {retry_num or '-'}, {reason or '-'}): skipped")
             return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
+        try:
+            text = contract.check_text(text)
+        except contract.Rejected as exc:
+            logger.warning("Slack webhook: rejected a message (%s %s); told the visitor", exc.status, exc.error)
+            self._spawn(self._tell(metadata, exc.visitor_text(contract.language_of(text))))
+            return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
         return await super().process_message(request, on_new_message, text, sender_id, metadata)
+
+    def _spawn(self, coroutine: Awaitable[Any]) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._background_tasks.add(task)
+        task.add_done_callback(self._background_tasks.discard)
+
+    async def _tell(self, metadata: Optional[Dict], text: str) -> None:
+        """A short reply in the thread of the user's message, without involving Rasa."""
+        metadata = metadata or {}
+        thread = metadata.get("thread_id") if self.use_threads else None
+        channel = metadata.get("out_channel")
+        try:
+            await self.get_output_channel(channel, thread).send_text_message(channel or "", text)
+        except Exception as exc:  # noqa: BLE001
+            logger.warning("Slack: could not post the refusal (%s)", type(exc).__name__)
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]):
         bp = super().blueprint(on_new_message)
 
         @bp.middleware("request")
-        async def reject_malformed(request: Request):
+        async def input_contract(request: Request):
+            if request.method != "POST" or not request.path.rstrip("/").endswith("/webhook"):
+                return None
+            early = slack_contract.screen(request, self.is_request_from_slack_authentic)
+            if early is not None:
+                return early
             problem = malformed(request)
             if problem:
-                logger.info(f"Slack webhook: rejected a malformed request ({problem})")
-                return response.json({"error": problem}, status=HTTPStatus.BAD_REQUEST)
-            return None
+                logger.warning(f"Slack webhook: rejected a malformed request ({problem})")
+                return response.json({"error": problem}, status=HTTPStatus.BAD_REQUEST,
+                                     headers={"X-Slack-No-Retry": "1"})
+            return slack_contract.answer_without_rasa(request)
 
         return bp
 

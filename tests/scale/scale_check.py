@@ -22,6 +22,7 @@ from typing import Any, Dict, List
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scale_stack import ROOT, ScaleStack  # noqa: E402
 
 REPORT: Dict[str, Any] = {}
@@ -39,7 +40,17 @@ def _model() -> Path:
 @pytest.fixture(scope="module")
 def scale():
     t0 = time.time()
+    from bot.channels.config import slack_section
+    from fake_slack import FakeSlack
+    from test_slack import SECRET, TOKEN
+
     stack = ScaleStack(_model())
+    fake = FakeSlack().start()
+    stack.fake_slack = fake
+    stack.extra_env = {"SLACK_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url}
+    stack.credentials = stack.workdir / "credentials.yml"
+    stack.credentials.write_text((ROOT / "credentials.yml").read_text().rstrip("\n") + "\n\n"
+                                 + slack_section(env=stack.extra_env))
     try:
         stack.start()
         REPORT["startup_s"] = round(time.time() - t0, 1)
@@ -47,6 +58,7 @@ def scale():
         yield stack
     finally:
         stack.stop()
+        fake.stop()
         REPORT["workdir"] = str(stack.workdir)
         REPORT["rss_kib"] = stack.rss
         out = Path(os.environ.get("FILMBOT_SCALE_REPORT", ROOT / "var/test-scale/report.json"))
@@ -321,3 +333,47 @@ def test_personal_data_only_placeholders_in_postgres_and_purge_redact(scale):
     again = purge("--redact")
     assert again.returncode == 0 and "replaced personal data in 0 of" in again.stdout, again.stdout
     REPORT["personal_data"] = {"dry_run": dry.stdout.strip(), "redact": done.stdout.strip()}
+
+
+def test_slack_event_retried_to_the_other_instance_is_answered_once(scale):
+    """Seen Slack event ids live in Redis (the lock store): a retry that reaches instance B after A
+    answered posts nothing more; the same after A is restarted."""
+    from test_slack import Slack, joined
+
+    class Target:
+        def __init__(self, url):
+            self.url = url
+
+        def post(self, path, body, raw=None, headers=None, timeout=30):
+            import urllib.error
+            import urllib.request
+
+            req = urllib.request.Request(self.url + path, data=raw, method="POST", headers=headers or {})
+            try:
+                with urllib.request.urlopen(req, timeout=timeout) as resp:
+                    return resp.status, resp.read()
+            except urllib.error.HTTPError as err:
+                return err.code, err.read()
+
+    fake = scale.fake_slack
+    slack_a = Slack(Target(scale.url("A")), fake)
+    slack_b = Slack(Target(scale.url("B")), fake)
+    status, _, body, ts = slack_a.dm("Var kan jag få stöd för kortfilm i Dalarna?", channel="DSCALE1")
+    assert status == 200
+    first = slack_a.replies("DSCALE1", ts)
+    assert "Film i Dalarna" in joined(first)
+    status, _ = slack_b.post(body, Slack.headers(body, **{"X-Slack-Retry-Num": "1",
+                                                          "X-Slack-Retry-Reason": "http_timeout"}))
+    assert status == 200
+    scale.kill_rasa(0)
+    scale.start_rasa(0)
+    status, _ = slack_a.post(body, Slack.headers(body, **{"X-Slack-Retry-Num": "2",
+                                                          "X-Slack-Retry-Reason": "http_error"}))
+    assert status == 200
+    time.sleep(3)
+    assert len(fake.posts(channel="DSCALE1")) == len(first)
+    import redis
+    from scale_stack import REDIS_PASSWORD
+
+    keys = redis.Redis(port=scale.redis_port, password=REDIS_PASSWORD, db=1).keys("*slack_seen:*")
+    assert len(keys) >= 3, keys  # event id, client_msg_id, channel+ts

@@ -141,6 +141,9 @@ class ScaleStack:
         self.nginx_port = free_port()
         self.procs: Dict[str, Proc] = {}
         self.rss: Dict[str, Dict[str, int]] = {}
+        # Set before start() to run the Rasa instances with more channels (e.g. Slack against a fake API).
+        self.credentials: Path = ROOT / "credentials.yml"
+        self.extra_env: Dict[str, str] = {}
 
     # -- bookkeeping -----------------------------------------------------------------------
     def _record_pgid(self, pgid: int) -> None:
@@ -251,6 +254,7 @@ class ScaleStack:
         env = dict(os.environ)
         env.update({"SANIC_HOST": "127.0.0.1", "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"})
         env.update(self.prod_env())
+        env.update(self.extra_env)
         return env
 
     def start_actions(self) -> None:
@@ -275,7 +279,7 @@ class ScaleStack:
             endpoints = stock
         proc = Proc(name, [str(VENV_BIN / "rasa"), "run", "--model", str(self.model),
                            "--endpoints", str(endpoints),
-                           "--credentials", str(ROOT / "credentials.yml"),
+                           "--credentials", str(self.credentials),
                            "-i", "127.0.0.1", "-p", str(port)] + self.rasa_args,
                     self.workdir / f"{name}.log", self, cwd=str(ROOT), env=self._env())
         self.procs[name] = proc.start()
