@@ -19,9 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from fake_slack import FakeSlack
-from stack import ROOT, BotStack
-from test_slack import BOT_USER, SECRET, TOKEN, Slack, _ts, joined
+from test_slack import BOT_USER, Slack, _ts, joined, slack_bot_stack
 
 REST = "/webhooks/rest/webhook"
 LISTEN = "CLISTEN9"
@@ -45,17 +43,10 @@ WORST = {
 
 @pytest.fixture(scope="module")
 def stack():
-    from bot.channels.config import slack_section
-
-    with FakeSlack() as fake:
-        env = {"SLACK_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url,
-               "SLACK_CHANNEL": LISTEN}
-        credentials = (ROOT / "credentials.yml").read_text().rstrip("\n") + "\n\n" + slack_section(env=env)
-        with BotStack(credentials=credentials, extra_env=env) as s:
-            s.fake = fake
-            s.slack = Slack(s, fake)
-            s.text("hej", sender="warm-up")
-            yield s
+    with slack_bot_stack(LISTEN) as s:
+        s.slack = Slack(s, s.fake)
+        s.text("hej", sender="warm-up")
+        yield s
 
 
 def rest(stack, body=None, raw=None, timeout=30):

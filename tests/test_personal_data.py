@@ -13,11 +13,10 @@ import time
 
 import pytest
 
-from fake_slack import FakeSlack, text_of
+from fake_slack import text_of
 from reliability_helpers import UNAVAILABLE_SV, events
-from stack import ROOT, BotStack
 from test_reliability_input import SioUser
-from test_slack import LISTEN_CHANNEL, SECRET, TOKEN, Slack
+from test_slack import Slack, slack_bot_stack
 
 # (message, originals that must never be stored or logged, placeholder expected in the tracker)
 MESSAGES = [
@@ -35,15 +34,8 @@ ALL_ORIGINALS = [o for _, originals, _ in MESSAGES for o in originals] + ["+46 7
 
 @pytest.fixture(scope="module")
 def stack():
-    from bot.channels.config import slack_section
-
-    with FakeSlack() as fake:
-        env = {"SLACK_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url,
-               "SLACK_CHANNEL": LISTEN_CHANNEL}
-        credentials = (ROOT / "credentials.yml").read_text().rstrip("\n") + "\n\n" + slack_section(env=env)
-        with BotStack(credentials=credentials, extra_env=env, rasa_args=["--debug"]) as s:
-            s.fake = fake
-            yield s
+    with slack_bot_stack(rasa_args=["--debug"]) as s:     # Rasa at DEBUG: logs must hold no original
+        yield s
 
 
 def _user_events(stack, sender):

@@ -5,6 +5,7 @@ Run: .venv/bin/python -m pytest tests/test_slack.py  (FILMBOT_TEST_MODEL=path/to
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import itertools
@@ -33,17 +34,26 @@ def _ts() -> str:
     return f"{int(time.time())}.{next(_ids):06d}"
 
 
-@pytest.fixture(scope="module")
-def slack():
+@contextlib.contextmanager
+def slack_bot_stack(listen_channel: str = LISTEN_CHANNEL, rasa_args=None):
+    """The real action server and Rasa with the Slack channel pointed at a local fake Slack API
+    (`stack.fake`). SLACK_CHANNEL: the bot also reads plain messages in this one channel (not only
+    @mentions)."""
     from bot.channels.config import slack_section
 
     with FakeSlack() as fake:
-        # SLACK_CHANNEL: the bot also reads plain messages in this one channel (not only @mentions).
         env = {"SLACK_TOKEN": TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_API_URL": fake.api_url,
-               "SLACK_CHANNEL": LISTEN_CHANNEL}
+               "SLACK_CHANNEL": listen_channel}
         credentials = (ROOT / "credentials.yml").read_text().rstrip("\n") + "\n\n" + slack_section(env=env)
-        with BotStack(credentials=credentials, extra_env=env) as stack:
-            yield Slack(stack, fake)
+        with BotStack(credentials=credentials, extra_env=env, rasa_args=rasa_args) as stack:
+            stack.fake = fake
+            yield stack
+
+
+@pytest.fixture(scope="module")
+def slack():
+    with slack_bot_stack() as stack:
+        yield Slack(stack, stack.fake)
 
 
 class Slack:
