@@ -285,6 +285,23 @@ def test_cases_independent_of_training_data(cases, loaded):
     _check(not msg, "\n".join(msg))
 
 
+def test_dialogue_test_stories_independent_of_training_data():
+    """tests/test_stories.yml (rasa test) is a test set too: none of its visitor messages is a
+    training example."""
+    import re
+
+    train = {normalise(ex): (intent, ex) for intent, ex in training_examples()}
+    stories = yaml.safe_load((ROOT / "tests" / "test_stories.yml").read_text(encoding="utf-8"))["stories"]
+    copied = []
+    for story in stories:
+        for step in story["steps"]:
+            if "user" in step:
+                text = re.sub(r"\[([^\]]+)\]\([^)]*\)", r"\1", step["user"].strip())
+                if normalise(text) in train:
+                    copied.append(f"{story['story']}: {text!r} == {train[normalise(text)]}")
+    assert not copied, "test_stories.yml messages that are training examples:\n  " + "\n  ".join(copied)
+
+
 # --------------------------------------------------------------------------- end to end
 @pytest.fixture(scope="module")
 def conversation_run(request, cases, loaded, markers):
