@@ -461,15 +461,9 @@ def residual_words(text: str, spans: Iterable[Tuple[int, int]]) -> List[str]:
 # Places
 
 def _places(text: str, registry: Any, exclude: Sequence[Tuple[int, int]]) -> List[Any]:
-    from bot import places as places_mod
+    from bot.places import find_places
 
-    fn = getattr(places_mod, "find_places", None)
-    if fn is not None:
-        return list(fn(text, registry=registry, exclude_spans=exclude))
-    res = places_mod.resolve_place(text, registry=registry)          # older resolver: one mention
-    if not res.matched or not res.span:
-        return []
-    return [res]
+    return list(find_places(text, registry=registry, exclude_spans=exclude))
 
 
 def _mention_json(m: Any) -> Dict[str, Any]:
