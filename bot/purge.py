@@ -48,6 +48,9 @@ class RedactResult:
     dry_run: bool = False
 
 
+TEXT_KEYS = ("text", "value")
+
+
 def redact_event_data(data: Any) -> Tuple[Any, Dict[str, int]]:
     """(data with personal data replaced in every string, counts by kind of the message text)."""
     from bot.lang import detect_language
@@ -59,13 +62,15 @@ def redact_event_data(data: Any) -> Tuple[Any, Dict[str, int]]:
     if isinstance(text, str):
         counts = dict(redact(text, lang=lang).counts)
 
-    def walk(value: Any) -> Any:
+    def walk(value: Any, key: Optional[str] = None) -> Any:
+        # Only what the visitor wrote: "text" (the event's and parse_data's) and entity values taken from it;
+        # ids, timestamps and channel metadata (Slack thread ts) are digits that are not personal data.
         if isinstance(value, str):
-            return redact(value, lang=lang).text
+            return redact(value, lang=lang).text if key in TEXT_KEYS else value
         if isinstance(value, list):
-            return [walk(v) for v in value]
+            return [walk(v, key) for v in value]
         if isinstance(value, dict):
-            return {k: walk(v) for k, v in value.items()}
+            return {k: walk(v, k) for k, v in value.items()}
         return value
 
     return walk(data), counts

@@ -33,7 +33,10 @@ def _seed(db) -> None:
         for text in texts:
             parse = {"text": text, "intent": {"name": "ask_short_film", "confidence": 0.9},
                      "entities": [{"entity": "place", "value": "Umeå", "start": 0, "end": 4}]}
-            events += [UserUttered(text, parse_data=parse, input_channel="rest"),
+            # A message id and Slack metadata full of digits: neither is personal data.
+            events += [UserUttered(text, parse_data=parse, input_channel="slack",
+                                   message_id="0701234567c1454c63a479143f19ffeb",
+                                   metadata={"out_channel": "C0123", "thread_ts": "1711610210.701698"}),
                        ActionExecuted("action_answer_topic"), BotUttered(BOT_TEXT), SlotSet("place", "Umeå"),
                        ActionExecuted("action_listen")]
         tracker = DialogueStateTracker.from_events(sender, events)

@@ -106,6 +106,15 @@ def test_kommun_codes_untouched(codes):
     assert redact(single).text == single
 
 
+@given(st.uuids(), st.integers(min_value=1_600_000_000, max_value=1_999_999_999),
+       st.integers(min_value=0, max_value=999_999))
+def test_ids_and_timestamps_untouched(uid, seconds, micros):
+    # Message ids (hex) and Slack thread timestamps are digits, not personal data.
+    for text in (uid.hex, str(uid), f"{seconds}.{micros:06d}", f"thread {seconds}.{micros:06d}"):
+        assert redact(text).text == text, text
+    assert redact("0701234567c1454c63a479143f19ffeb").text == "0701234567c1454c63a479143f19ffeb"
+
+
 @st.composite
 def phone(draw):
     kind = draw(st.sampled_from(["mobile", "mobile_plain", "intl", "intl0", "stockholm", "landline"]))
