@@ -22,8 +22,21 @@ cleanup() {
 }
 trap cleanup INT TERM EXIT
 
-# Each child in its own process group so Ctrl-C reaches all of its children too.
-start() { setsid "$@" & pids+=($!); }
+# Each child in its own process group so Ctrl-C reaches all of its children too. Their own output
+# (library warnings, start-up lines) goes to var/log/<name>.out, not to the terminal.
+names=()
+start() { local name=$1; shift; setsid "$@" >>"var/log/$name.out" 2>&1 & pids+=($!); names+=("$name"); }
+# A child that died before "ready": say which, show the end of its log, stop the rest.
+check_alive() {
+  local i
+  for i in "${!pids[@]}"; do
+    if ! kill -0 "${pids[$i]}" 2>/dev/null; then
+      echo "run: ${names[$i]} stopped during start-up; the end of var/log/${names[$i]}.out:" >&2
+      tail -n 20 "var/log/${names[$i]}.out" >&2
+      exit 1
+    fi
+  done
+}
 
 CREDS=var/credentials.$$.yml
 .venv/bin/python -m bot credentials > "$CREDS"
@@ -39,30 +52,40 @@ fi
 read -r -a cors <<< "${CORS_ORIGINS:-http://localhost:$WEB_PORT http://127.0.0.1:$WEB_PORT}"
 
 echo "run: action server on 127.0.0.1:$ACTION_PORT"
-start env SANIC_HOST=127.0.0.1 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" --quiet
+start actions env SANIC_HOST=127.0.0.1 .venv/bin/python -m rasa_sdk --actions actions --port "$ACTION_PORT" --quiet
 
 if [ "$mode" = "--shell" ]; then
-  .venv/bin/rasa shell --model "$MODEL" --endpoints "$ENDPOINTS"
+  # rasa shell owns the terminal: library deprecation warnings are silenced, Rasa's log goes to var/log.
+  PYTHONWARNINGS=ignore SQLALCHEMY_SILENCE_UBER_WARNING=1 TF_CPP_MIN_LOG_LEVEL=3 \
+  .venv/bin/rasa shell --log-file var/log/rasa-shell.log --model "$MODEL" --endpoints "$ENDPOINTS"
   exit 0
 fi
 
-start .venv/bin/rasa run --model "$MODEL" --endpoints "$ENDPOINTS" --credentials "$CREDS" \
+start rasa env TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/rasa run --model "$MODEL" --endpoints "$ENDPOINTS" --credentials "$CREDS" \
   -i 127.0.0.1 -p "$RASA_PORT" --cors "${cors[@]}" \
   "${api_args[@]}" --log-file var/log/rasa.log
 if [ -f bot/web.py ]; then
-  start .venv/bin/python -m bot web --port "$WEB_PORT" --rasa-url "http://localhost:$RASA_PORT"
+  start web .venv/bin/python -m bot web --port "$WEB_PORT" --rasa-url "http://localhost:$RASA_PORT"
 fi
 
 echo "run: loading the model (about 20 s)..."
+ready=0
 for _ in $(seq 1 180); do
-  curl -sf "http://127.0.0.1:$RASA_PORT/" >/dev/null 2>&1 && break
+  check_alive
+  if curl -sf "http://127.0.0.1:$RASA_PORT/" >/dev/null 2>&1 \
+     && curl -sf "http://127.0.0.1:$ACTION_PORT/health" >/dev/null 2>&1; then ready=1; break; fi
   sleep 1
 done
+if [ $ready = 0 ]; then
+  echo "run: not ready after 180 s; see var/log/rasa.out and var/log/actions.out" >&2
+  exit 1
+fi
 cat <<MSG
 run: ready.
   REST:      curl -s -XPOST localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"a","message":"hej"}'
   socket.io: http://localhost:$RASA_PORT/socket.io/
 MSG
 [ -f bot/web.py ] && echo "  chat page: http://localhost:$WEB_PORT/"
+echo "  logs:      var/log/ (rasa.log, rasa.out, actions.out, web.out)"
 echo "  Ctrl-C stops everything."
 wait -n "${pids[@]}" || true

@@ -2,6 +2,7 @@
 # Trains models/current.tar.gz only when training inputs changed (content hash of config, domain,
 # data and the custom NLU components). Usage: scripts/train.sh [--force] [--check] [--out DIR]
 # --check: exit 0 if the model is up to date, 1 if it would be retrained (trains nothing).
+# A model in var/test-model or models/ trained from the same inputs is copied instead of training again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out=models; force=0; check=0
@@ -12,6 +13,19 @@ hash=$(cat config.yml domain.yml data/*.yml bot/nlu_components.py requirements.l
 if [ $force = 0 ] && [ -f "$out/current.tar.gz" ] && [ "$(cat "$out/.fingerprint" 2>/dev/null)" = "$hash" ]; then
   echo "train: model up to date ($out/current.tar.gz, inputs $hash), not retraining"
   exit 0
+fi
+# `make run` right after `make test`: the model `make test` trained from the same inputs is reused.
+if [ $force = 0 ] && [ $check = 0 ]; then
+  for other in var/test-model models; do
+    [ "$other" -ef "$out" ] 2>/dev/null && continue
+    if [ -f "$other/current.tar.gz" ] && [ "$(cat "$other/.fingerprint" 2>/dev/null)" = "$hash" ]; then
+      mkdir -p "$out"
+      cp "$other/current.tar.gz" "$out/current.tar.gz.tmp" && mv "$out/current.tar.gz.tmp" "$out/current.tar.gz"
+      echo "$hash" > "$out/.fingerprint"
+      echo "train: reusing $other/current.tar.gz, trained from the same inputs ($hash), as $out/current.tar.gz"
+      exit 0
+    fi
+  done
 fi
 if [ $check = 1 ]; then echo "train: $out/current.tar.gz is missing or out of date (inputs $hash)"; exit 1; fi
 mkdir -p "$out"

@@ -122,3 +122,34 @@ def test_second_setup_and_train_do_nothing():
     out = subprocess.run(["scripts/train.sh", "--out", str(model_dir)], cwd=ROOT, capture_output=True, text=True,
                          check=True).stdout
     assert "not retraining" in out
+
+
+def test_start_up_is_quiet_and_library_noise_goes_to_the_log(run_script):
+    run_script.start()
+    terminal = (run_script.tmp / "run.log").read_text()
+    run_script.ctrl_c()
+    assert "run: ready." in terminal and "chat page: http://localhost:" in terminal
+    for noise in ("Warning", "warn(", "Traceback", "INFO", "site-packages"):
+        assert noise not in terminal, terminal
+    # Every line is the script's own: "run: ..." or the indented ready block.
+    assert all(line.startswith(("run: ", "  ")) for line in terminal.splitlines() if line.strip()), terminal
+    logged = (ROOT / "var/log/rasa.out").read_text(errors="replace")
+    assert "DeprecationWarning" in logged  # kept, in the log file
+
+
+def test_train_reuses_a_model_of_the_same_inputs(tmp_path):
+    source = default_model()
+    check = subprocess.run(["scripts/train.sh", "--check", "--out", str(source.parent)], cwd=ROOT,
+                           capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout  # `make test` trained it from the current inputs
+    out = tmp_path / "models"
+    done = subprocess.run(["scripts/train.sh", "--out", str(out)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "reusing" in done.stdout and "training" not in done.stdout, done.stdout
+    reused = done.stdout.split("reusing ", 1)[1].split(",", 1)[0]
+    assert (out / "current.tar.gz").read_bytes() == (ROOT / reused).read_bytes()
+    assert (out / ".fingerprint").read_text() == (source.parent / ".fingerprint").read_text()
+    again = subprocess.run(["scripts/train.sh", "--check", "--out", str(out)], cwd=ROOT, capture_output=True,
+                           text=True)
+    assert again.returncode == 0, again.stdout
