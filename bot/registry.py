@@ -778,6 +778,13 @@ def parse_registry(text: str, path: Optional[os.PathLike] = None) -> Registry:
         context = getattr(exc, "context", None)
         detail = f"{context}; {problem}" if context else problem
         raise RegistryError([f"{fname}: {where}invalid YAML: {detail}"], path) from None
+    return validate_registry(data, path)
+
+
+def validate_registry(data: Any, path: Optional[os.PathLike] = None) -> Registry:
+    """Validate registry data as read from YAML (read_raw); problems name `path`. `data` is not changed."""
+    path = Path(path) if path is not None else default_path()
+    fname = _display(path)
     if not isinstance(data, dict):
         raise RegistryError([f"{fname}: the file must be a mapping with centres, counties, ... "
                              f"(got {type(data).__name__})"], path)

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Tuple, Union
 
+import yaml
+
 from bot.registry import (
     FACT_KINDS,
     Centre,
@@ -46,6 +48,7 @@ from bot.registry import (
     load_registry,
     parse_registry,
     read_raw,
+    validate_registry,
 )
 from bot.topics import OFFER_KINDS
 
@@ -198,12 +201,13 @@ def confirm_facts(centre_id: str, kind: Optional[str] = None, key: Optional[str]
         except (OSError, UnicodeDecodeError) as exc:
             raise UpkeepError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
         try:
-            registry = parse_registry(text, path)
-        except RegistryError as exc:
-            raise UpkeepError(f"{path} does not validate ({len(exc.problems)} problem(s); see "
-                              f"`python -m bot registry check`), fix it first: {exc.problems[0]}") from None
+            raw = read_raw(text)
+            registry = validate_registry(raw, path)
+        except (yaml.YAMLError, RegistryError) as exc:
+            problems = getattr(exc, "problems", None) or [f"invalid YAML: {str(exc).splitlines()[0]}"]
+            raise UpkeepError(f"{path} does not validate ({len(problems)} problem(s); see "
+                              f"`python -m bot registry check`), fix it first: {problems[0]}") from None
         centre = find_centre(registry, centre_id)
-        raw = read_raw(text)
         raw_centre = next(c for c in raw["centres"] if isinstance(c, dict) and c.get("id") == centre.id)
         chosen = list(_select(centre, raw_centre, kind, key))
 
