@@ -3,7 +3,10 @@
 Every centre fact shown carries its source and date. Only sourced facts are shown: an unverified offer
 (a guess such as "sannolikt ...") is never presented; where the registry has no sourced fact for a topic,
 the answer says so plainly and says how to ask the centre. When a shown fact is undated or more than two
-years old, one note per answer asks the visitor to check the website. Every answer about a centre ends
+years old and staff have not confirmed it within the last two years (bot/upkeep.py), one note per answer
+asks the visitor to check the website; a confirmed fact shows its confirmation date next to its source
+("publicerad 2021-05, bekräftad 2026-12-01"). An unverified fact that staff confirmed against its source
+counts as sourced from then on. Every answer about a centre ends
 with how to get in touch: the registry's general contact (e-mail/phone) or contact page when there is
 one, and the website. English answers use the registry's English texts (`text_en`, `note_en`); registry
 text that exists in Swedish only is shown with an "(in Swedish)" lead. Nothing here invents a fact.
@@ -74,16 +77,29 @@ def _join(items: Iterable[str], lang: str) -> str:
 
 # ---------------------------------------------------------------- registry helpers
 
+def _verified(fact: Any) -> bool:
+    """Not a guess: not marked unverified, or confirmed by staff (bot.registry.Fact.verified)."""
+    verified = getattr(fact, "verified", None)
+    return (not getattr(fact, "unverified", False)) if verified is None else bool(verified)
+
+
 def _sourced(fact: Any) -> bool:
-    return not getattr(fact, "unverified", False) and bool(getattr(fact, "source", None))
+    return _verified(fact) and bool(getattr(fact, "source", None))
 
 
 def _newest_first(offer: Any) -> Tuple[bool, int]:
     rng = offer.published_range()
-    return (bool(offer.unverified), -(rng[1].toordinal() if rng else 0))
+    return (not _verified(offer), -(rng[1].toordinal() if rng else 0))
 
 
 def _date_label(fact: Any, lang: str) -> str:
+    """The page date ("publicerad 2021-05"), with the staff's confirmation date when there is one."""
+    confirmed = getattr(fact, "confirmed", None)
+    if confirmed is not None:
+        day = confirmed.date.isoformat()
+        if getattr(fact, "published", None):
+            return t("published_confirmed", lang, date=fact.published, confirmed=day)
+        return t("published_unknown_confirmed", lang, confirmed=day)
     if getattr(fact, "published", None):
         return t("published", lang, date=fact.published)
     return t("published_unknown", lang, date=str(getattr(fact, "checked", "") or ""))
@@ -297,7 +313,8 @@ def _contact_block(centre: Any, unit: Any, lang: str) -> Tuple[List[str], List[A
 
 
 def _freshness(facts: Iterable[Any], lang: str, today: Optional[dt.date]) -> List[str]:
-    """The one freshness note of an answer, when any fact shown is undated or old."""
+    """The one freshness note of an answer, when any fact shown is undated or old and not confirmed by
+    staff within the last two years (Fact.is_stale)."""
     return [t("stale_note", lang)] if any(f.is_stale(today) for f in facts) else []
 
 

@@ -51,7 +51,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 # --- registry ---------------------------------------------------------------------------------------
 
 def add_registry_command(sub) -> None:
-    p = sub.add_parser("registry", help="registry tools (check)",
+    p = sub.add_parser("registry", help="registry tools (check, stale, confirm)",
                        description="Tools for registry/registry.yaml.")
     rsub = p.add_subparsers(dest="registry_command", metavar="SUBCOMMAND")
     check = rsub.add_parser("check", help="validate a registry file",
@@ -61,6 +61,31 @@ def add_registry_command(sub) -> None:
     check.add_argument("--today", default=None, metavar="YYYY-MM-DD",
                        help="date used to count stale facts (default: today)")
     check.set_defaults(func=cmd_registry_check)
+
+    st = rsub.add_parser("stale", help="list the facts to check, per centre, with the source URL",
+                         description="List the facts that need checking (unverified, undated or published more "
+                                     "than two years ago, and not confirmed within two years), per centre, with "
+                                     "the key that `registry confirm --key` takes and the source URL to check.")
+    st.add_argument("--centre", default=None, metavar="CENTRE", help="one centre (id or name)")
+    st.add_argument("--format", choices=("md", "json"), default="md", help="md (default) or json")
+    st.add_argument("--today", default=None, metavar="YYYY-MM-DD", help="as of this date (default: today)")
+    st.add_argument("--registry", default=None, metavar="PATH",
+                    help="registry file (default: $FILMBOT_REGISTRY or registry/registry.yaml)")
+    st.set_defaults(func=cmd_registry_stale)
+
+    co = rsub.add_parser("confirm", help="record that facts of a centre were checked (date and who)",
+                         description="Write confirmed: {date: today, by: NAME} on the facts of CENTRE that have a "
+                                     "source (all, one --kind, or the one --key; an unverified fact only by its "
+                                     "key), validated, into the registry file. The bot answers from it at once.")
+    co.add_argument("centre", metavar="CENTRE", help="centre id or name (case-insensitive)")
+    co.add_argument("--kind", default=None, metavar="KIND",
+                    help="only facts of this kind (organisation, seat, website, general_contact, unit, offer, "
+                         "contact) or offers of this topic (e.g. short_film)")
+    co.add_argument("--key", default=None, metavar="KEY", help="only this fact (a key from `registry stale`)")
+    co.add_argument("--by", default=None, metavar="NAME", help="who checked (default: $USER)")
+    co.add_argument("--registry", default=None, metavar="PATH",
+                    help="registry file (default: $FILMBOT_REGISTRY or registry/registry.yaml)")
+    co.set_defaults(func=cmd_registry_confirm)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -79,6 +104,78 @@ def cmd_registry_check(args: argparse.Namespace) -> int:
         print(f"{len(exc.problems)} problem(s) in {path}", file=sys.stderr)
         return 1
     print(f"OK {path}: {registry.summary(today)} (as of {today.isoformat()})")
+    return 0
+
+
+def _fail(command: str, message: str) -> int:
+    print(f"registry {command}: {message}", file=sys.stderr)
+    return 2
+
+
+def cmd_registry_stale(args: argparse.Namespace) -> int:
+    import datetime as dt
+
+    from bot.registry import RegistryError, default_path, load_registry
+    from bot.upkeep import UpkeepError, find_centre, stale
+
+    try:
+        today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
+    except ValueError:
+        return _fail("stale", f"--today: not a date YYYY-MM-DD: {args.today!r}")
+    path = args.registry or default_path()
+    try:
+        registry = load_registry(path)
+        centre = find_centre(registry, args.centre) if args.centre is not None else None
+    except RegistryError as exc:
+        return _fail("stale", f"{path} does not validate ({len(exc.problems)} problem(s)): {exc.problems[0]}")
+    except UpkeepError as exc:
+        return _fail("stale", str(exc))
+    facts = [f for f in stale(registry, today) if centre is None or f["centre"] == centre.id]
+    if args.format == "json":
+        print(json.dumps(facts, ensure_ascii=False, indent=2))
+        return 0
+    print(_stale_markdown(facts, registry, centre, today))
+    return 0
+
+
+def _stale_markdown(facts: List[dict], registry, centre, today) -> str:
+    from bot.upkeep import KIND_NAMES
+
+    centres = [centre] if centre is not None else registry.centres
+    total = sum(1 for c in centres for _ in c.keyed_facts())
+    lines = [f"# Uppgifter att kontrollera: {len(facts)} av {total} (per {today.isoformat()})", "",
+             "Kontrollera mot källan och bekräfta: `python -m bot registry confirm CENTRUM [--kind SLAG] "
+             "[--key NYCKEL] [--by NAMN]`."]
+    for c in centres:
+        mine = [f for f in facts if f["centre"] == c.id]
+        lines += ["", f"## {c.name} ({c.id}): {len(mine)}"]
+        if not mine:
+            lines.append("Allt är bekräftat eller aktuellt.")
+        for f in mine:
+            source = f["source"] or "ingen källa"
+            lines.append(f"- `{f['key']}` {KIND_NAMES[f['kind']]}: {f['title']} — {f['why']} — {source}")
+    return "\n".join(lines)
+
+
+def cmd_registry_confirm(args: argparse.Namespace) -> int:
+    import os
+
+    from bot.upkeep import UpkeepError, confirm_facts
+
+    by = args.by if args.by is not None else os.environ.get("USER", "")
+    if not by.strip():
+        return _fail("confirm", "say who checked the facts: --by NAME (or set $USER)")
+    try:
+        done = confirm_facts(args.centre, kind=args.kind, key=args.key, by=by, path=args.registry)
+    except UpkeepError as exc:
+        return _fail("confirm", str(exc))
+    state = "written to" if done.written else "already recorded in"
+    print(f"confirmed {len(done.confirmed)} fact(s) of {done.centre_name} ({done.centre}) on "
+          f"{done.date.isoformat()} by {done.by}, {state} {done.path}:")
+    for item in done.confirmed:
+        print(f"  {item['key']}  {item['title']}")
+    for item in done.skipped:
+        print(f"  not confirmed: {item['key']}  {item['title']} ({item['why']})")
     return 0
 
 

@@ -6,19 +6,27 @@ the file, the entry (`centres[3] (film-i-ost)`) and the field (`offers[2].source
 one by one so one broken entry does not hide the problems of the others; cross-checks (ids, län coverage,
 kommun codes, unit references) run over the entries that parsed.
 
-`get_registry()` is the process-wide store: it re-reads the file when its mtime or size changes (checked at
-most once per second) and keeps serving the last good registry when an edit is broken. No Rasa imports.
+Facts may carry a staff confirmation (`confirmed: {date, by}`, written by `python -m bot registry confirm`,
+bot/upkeep.py): a fact confirmed within the last two years is fresh whatever its page date, and an unverified
+fact that staff confirmed counts as verified from then on. Each fact has a stable key within its centre
+(`Centre.keyed_facts()`, `iter_fact_dicts()` for raw YAML) by which confirmations are named and kept when the
+importer regenerates the file.
+
+`get_registry()` is the process-wide store: it re-reads the file when it changes (stat on every call; a
+change within the file system's timestamp granularity is caught by comparing the content) and keeps serving
+the last good registry when an edit is broken. No Rasa imports.
 """
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import os
 import re
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple, Type
+from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Tuple, Type
 from urllib.parse import urlsplit
 
 import yaml
@@ -114,6 +122,28 @@ class _Model(BaseModel):
 
 # ---------------------------------------------------------------- models
 
+class Confirmation(_Model):
+    """Staff checked the fact against its source on `date` (bot/upkeep.py writes it)."""
+
+    date: dt.date
+    by: str
+
+    @validator("date", pre=True)
+    def _date(cls, v):
+        day = _to_date(v)
+        if day > dt.date.today():
+            raise ValueError(f"{day.isoformat()} is in the future (today is {dt.date.today().isoformat()})")
+        return day
+
+    @validator("by")
+    def _by(cls, v):
+        if not v:
+            raise ValueError("must name who confirmed the fact")
+        if len(v) > 80 or any(not c.isprintable() for c in v):
+            raise ValueError(f"must be a name on one line, at most 80 characters: {v!r}")
+        return v
+
+
 class Fact(_Model):
     """Fields every sourced fact carries."""
 
@@ -124,6 +154,7 @@ class Fact(_Model):
     date_note: Optional[str] = None   # the reference's wording of the page date
     checked: dt.date                  # when the fact was last checked against the reference
     note: Optional[str] = None
+    confirmed: Optional[Confirmation] = None   # staff checked it against the source (after source/published)
 
     @validator("source", always=True)
     def _source_url(cls, v, values):
@@ -152,16 +183,45 @@ class Fact(_Model):
     def _checked(cls, v):
         return _to_date(v)
 
+    @validator("confirmed")
+    def _confirmed(cls, v, values):
+        # A field that failed its own validation is absent from `values`: no follow-on problem then.
+        if v is None:
+            return v
+        if "source" in values and values["source"] is None:
+            raise ValueError("a fact without a source URL cannot be confirmed (there is nothing to check it against)")
+        published = values.get("published")
+        if published and v.date < partial_date_bounds(published)[0]:
+            raise ValueError(f"date {v.date.isoformat()} is before the page's own date (published: {published})")
+        return v
+
     def published_range(self) -> Optional[Tuple[dt.date, dt.date]]:
         return partial_date_bounds(self.published) if self.published else None
 
-    def is_stale(self, today: Optional[dt.date] = None) -> bool:
-        """Unverified, undated, or published more than two years before today.
+    @property
+    def verified(self) -> bool:
+        """Rests on a source: not marked unverified, or confirmed by staff against its source."""
+        return not self.unverified or (self.confirmed is not None and bool(self.source))
 
-        A partial date counts from its last day ("2023" = 2023-12-31), as bot.answers does."""
-        if self.unverified or not self.published:
-            return True
+    def confirmed_recently(self, today: Optional[dt.date] = None) -> bool:
+        """Confirmed by staff within the last two years (as of `today`; a later confirmation does not count)."""
+        if self.confirmed is None:
+            return False
         today = today or dt.date.today()
+        return _years_before(today, STALE_AFTER_YEARS) <= self.confirmed.date <= today
+
+    def is_stale(self, today: Optional[dt.date] = None) -> bool:
+        """Needs checking: not confirmed within two years, and unverified, undated, or published more than two
+        years before today.
+
+        A partial date counts from its last day ("2023" = 2023-12-31), as bot.answers does. A confirmation
+        within the last two years makes any fact fresh; an unverified fact that staff confirmed counts as
+        verified from then on, so once that confirmation is two years old only its page date decides."""
+        today = today or dt.date.today()
+        if self.confirmed_recently(today):
+            return False
+        if not self.verified or not self.published:
+            return True
         return partial_date_bounds(self.published)[1] < _years_before(today, STALE_AFTER_YEARS)
 
 
@@ -300,18 +360,78 @@ class Centre(_Model):
 
     def facts(self) -> Iterable[Tuple[str, Fact]]:
         """(field path, fact) for every dated fact of the centre."""
-        yield "organisation", self.organisation
-        if self.seat:
-            yield "seat", self.seat
-        yield "website", self.website
-        if self.general_contact:
-            yield "general_contact", self.general_contact
-        for i, u in enumerate(self.units):
-            yield f"units[{i}]", u
-        for i, o in enumerate(self.offers):
-            yield f"offers[{i}]", o
-        for i, c in enumerate(self.contacts):
-            yield f"contacts[{i}]", c
+        for _, _, where, fact in self.keyed_facts():
+            yield where, fact
+
+    def keyed_facts(self) -> Iterator[Tuple[str, str, str, Fact]]:
+        """(kind, stable key, field path, fact) for every dated fact of the centre (see fact_key)."""
+        return _keyed(self, lambda obj, name: getattr(obj, name, None))
+
+    def fact(self, key: str) -> Optional[Fact]:
+        return next((f for _, k, _, f in self.keyed_facts() if k == key), None)
+
+
+# ---------------------------------------------------------------- fact kinds and stable keys
+
+# kind -> field of the centre: a single fact, or a list of facts.
+SINGLE_FACTS = ("organisation", "seat", "website", "general_contact")
+LIST_FACTS = {"unit": "units", "offer": "offers", "contact": "contacts"}
+FACT_KINDS = SINGLE_FACTS + tuple(LIST_FACTS)
+
+
+def _norm(value: Any) -> str:
+    return "" if value is None else " ".join(str(value).split())
+
+
+def _digest(*values: Any) -> str:
+    return hashlib.sha1("\x1f".join(_norm(v) for v in values).encode("utf-8")).hexdigest()[:6]
+
+
+def fact_key(kind: str, get: Callable[[str], Any]) -> str:
+    """The stable key of a fact within its centre, from its own content (`get(field)` reads a field).
+
+    Single facts are named by their kind ("website"); units by their id ("unit:film-i-vast"); offers by kind
+    and a digest of kind, unit, Swedish text and source ("offer:short_film:3fa92c"); contacts by a digest of
+    role, name and source ("contact:8c1d2e"). The key survives regenerating the file and reordering; when a
+    fact's text or source changes it is another fact, and an earlier confirmation no longer applies."""
+    if kind in SINGLE_FACTS:
+        return kind
+    if kind == "unit":
+        return f"unit:{_norm(get('id'))}"
+    if kind == "offer":
+        return f"offer:{_norm(get('kind'))}:{_digest(get('kind'), get('unit'), get('text_sv'), get('source'))}"
+    if kind == "contact":
+        return f"contact:{_digest(get('role'), get('name'), get('source'))}"
+    raise ValueError(f"unknown fact kind {kind!r} (one of {', '.join(FACT_KINDS)})")
+
+
+def _keyed(centre: Any, get: Callable[[Any, str], Any]) -> Iterator[Tuple[str, str, str, Any]]:
+    """(kind, key, field path, fact) for a centre read through `get` (a model or a raw mapping).
+    Two identical facts in one centre get "-2", "-3" … after the key, in file order."""
+    seen: Dict[str, int] = {}
+
+    def unique(key: str) -> str:
+        seen[key] = seen.get(key, 0) + 1
+        return key if seen[key] == 1 else f"{key}-{seen[key]}"
+
+    for kind in SINGLE_FACTS:
+        fact = get(centre, kind)
+        if fact is not None:
+            yield kind, unique(kind), kind, fact
+    for kind, field in LIST_FACTS.items():
+        for i, fact in enumerate(get(centre, field) or []):
+            yield kind, unique(fact_key(kind, lambda name, f=fact: get(f, name))), f"{field}[{i}]", fact
+
+
+def iter_fact_dicts(centre: Mapping) -> Iterator[Tuple[str, str, str, dict]]:
+    """(kind, key, field path, raw mapping) for every fact of a centre as read from the YAML file,
+    in the same order and with the same keys as Centre.keyed_facts(). Non-mappings are skipped."""
+    def get(obj: Any, name: str) -> Any:
+        return obj.get(name) if isinstance(obj, Mapping) else None
+
+    for kind, key, where, fact in _keyed(centre, get):
+        if isinstance(fact, dict):
+            yield kind, key, where, fact
 
 
 class Kommun(_Model):
@@ -540,10 +660,11 @@ class Registry(_Model):
     def summary(self, today: Optional[dt.date] = None) -> str:
         facts = list(self.facts())
         stale = sum(1 for _, _, f in facts if f.is_stale(today))
+        confirmed = sum(1 for _, _, f in facts if f.confirmed_recently(today))
         offers = sum(len(c.offers) for c in self.centres)
         return (f"{len(self.centres)} centres, {len(self.counties)} län, {len(self._kommuner)} kommuner, "
                 f"{len(self.towns)} towns, {len(self.ambiguous)} ambiguous terms, {offers} offers, "
-                f"{stale} of {len(facts)} facts stale")
+                f"{stale} of {len(facts)} facts stale, {confirmed} confirmed within two years")
 
 
 # ---------------------------------------------------------------- loading
@@ -599,14 +720,55 @@ SECTIONS: Tuple[Tuple[str, Type[_Model], str], ...] = (
 REQUIRED_SECTIONS = ("centres", "counties")
 
 
+# ---------------------------------------------------------------- writing
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    def ignore_aliases(self, data):  # no &id001 anchors for a shared date
+        return True
+
+
+def _represent_str(dumper, value):
+    # Quote codes and partial dates so no YAML reader turns them into numbers or dates.
+    style = '"' if re.fullmatch(r"[0-9][0-9\-]*", value) else None
+    if "\n" in value:
+        style = "|"
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _represent_str)
+
+
+def dump_registry(data: Mapping, header: str = "") -> str:
+    """The registry's YAML text in the one style every writer uses (scripts/import_reference.py and
+    bot/upkeep.py): block style, keys in the given order, 120 columns, codes and partial dates quoted,
+    after `header` (comment lines)."""
+    return header + yaml.dump(dict(data), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120,
+                              default_flow_style=False)
+
+
+def read_raw(text: str) -> Any:
+    """The registry YAML as plain data (dates as datetime.date), as the writers round-trip it."""
+    return yaml.load(text, Loader=_YamlLoader)
+
+
 def load_registry(path: Optional[os.PathLike] = None) -> Registry:
     """Read and validate the registry file; RegistryError lists every problem found."""
     path = Path(path) if path is not None else default_path()
-    fname = _display(path)
+    return parse_registry(_read_text(path), path)
+
+
+def _read_text(path: Path) -> str:
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise RegistryError([f"{fname}: cannot read the file: {exc.strerror or exc}"], path) from None
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = getattr(exc, "strerror", None) or exc
+        raise RegistryError([f"{_display(path)}: cannot read the file: {reason}"], path) from None
+
+
+def parse_registry(text: str, path: Optional[os.PathLike] = None) -> Registry:
+    """Validate registry YAML `text`; problems name `path` (the file the text is, or will be, stored in)."""
+    path = Path(path) if path is not None else default_path()
+    fname = _display(path)
     try:
         data = yaml.load(text, Loader=_YamlLoader)
     except yaml.YAMLError as exc:
@@ -616,6 +778,13 @@ def load_registry(path: Optional[os.PathLike] = None) -> Registry:
         context = getattr(exc, "context", None)
         detail = f"{context}; {problem}" if context else problem
         raise RegistryError([f"{fname}: {where}invalid YAML: {detail}"], path) from None
+    return validate_registry(data, path)
+
+
+def validate_registry(data: Any, path: Optional[os.PathLike] = None) -> Registry:
+    """Validate registry data as read from YAML (read_raw); problems name `path`. `data` is not changed."""
+    path = Path(path) if path is not None else default_path()
+    fname = _display(path)
     if not isinstance(data, dict):
         raise RegistryError([f"{fname}: the file must be a mapping with centres, counties, ... "
                              f"(got {type(data).__name__})"], path)
@@ -839,10 +1008,15 @@ def _cross_check(fname: str, parsed: Dict[str, List[Tuple[int, Any]]], failed: D
 # ---------------------------------------------------------------- hot-reloading store
 
 class RegistryStore:
-    """Serves a Registry and re-reads the file when its mtime or size changes.
+    """Serves a Registry and re-reads the file when it changes.
 
-    The file is stat'ed at most once per `check_interval` seconds. A broken edit is logged (WARNING, with
-    every problem) and the last good registry stays in use until the file changes again."""
+    The file is stat'ed at most once per `check_interval` seconds (0: on every get). A change is a new
+    inode, mtime, ctime or size; while the file's mtime is within RACY_SECONDS of the clock, a write in the
+    same timestamp tick could leave all of them unchanged, so the content's digest is compared as well.
+    A broken edit is logged (WARNING, with every problem) and the last good registry stays in use until
+    the file changes again."""
+
+    RACY_SECONDS = 2.0   # coarser than any file system's timestamp granularity we run on (FAT: 2 s)
 
     def __init__(self, path: Optional[os.PathLike] = None, check_interval: float = 1.0,
                  clock: Callable[[], float] = time.monotonic):
@@ -851,16 +1025,27 @@ class RegistryStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._registry: Optional[Registry] = None
-        self._signature: Optional[Tuple[int, int]] = None   # of the last file read, good or bad
+        self._signature: Optional[Tuple[int, ...]] = None   # of the last file read, good or bad
+        self._digest: Optional[bytes] = None
         self._last_check = float("-inf")
         self.last_problems: List[str] = []
 
-    def _stat(self) -> Optional[Tuple[int, int]]:
+    def _stat(self) -> Optional[Tuple[int, ...]]:
         try:
             st = self.path.stat()
         except OSError:
             return None
-        return st.st_mtime_ns, st.st_size
+        return st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size
+
+    def _unchanged(self, signature: Optional[Tuple[int, ...]]) -> bool:
+        if signature is None or signature != self._signature:
+            return False
+        if time.time() - signature[1] / 1e9 >= self.RACY_SECONDS:
+            return True
+        try:
+            return hashlib.sha1(self.path.read_bytes()).digest() == self._digest
+        except OSError:
+            return False
 
     def get(self) -> Registry:
         with self._lock:
@@ -869,20 +1054,29 @@ class RegistryStore:
                 return self._registry
             self._last_check = now
             signature = self._stat()
-            if self._registry is not None and signature == self._signature:
+            if self._registry is not None and self._unchanged(signature):
                 return self._registry
+            data: Optional[bytes] = None
             try:
-                registry = load_registry(self.path)
+                try:
+                    data = self.path.read_bytes()
+                    text = data.decode("utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    reason = getattr(exc, "strerror", None) or exc
+                    raise RegistryError([f"{_display(self.path)}: cannot read the file: {reason}"],
+                                        self.path) from None
+                registry = parse_registry(text, self.path)
             except RegistryError as exc:
                 if self._registry is None:
                     raise
                 self._signature = signature
+                self._digest = hashlib.sha1(data).digest() if data is not None else None
                 self.last_problems = exc.problems
                 log.warning("registry %s is broken; keeping the last good registry. Problems:\n%s",
                             self.path, "\n".join(exc.problems))
                 return self._registry
             self._registry = registry
-            self._signature = signature
+            self._signature, self._digest = signature, hashlib.sha1(data).digest()
             self.last_problems = []
             return registry
 
@@ -904,7 +1098,9 @@ def get_registry() -> Registry:
     path = default_path()
     with _store_lock:
         if _store is None or _store.path != path:
-            _store = RegistryStore(path)
+            # Checked on every call (a stat, microseconds): a confirmation written by
+            # `python -m bot registry confirm` or the staff page shapes the very next answer.
+            _store = RegistryStore(path, check_interval=0)
         store = _store
     return store.get()
 

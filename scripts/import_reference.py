@@ -7,7 +7,11 @@ Reads centres.yaml and counties.yaml from the given folder plus scripts/import_r
 (English renderings of the offers) and scripts/place_words.yaml (demonyms and regional words, appended to
 the ambiguous terms) and writes registry/registry.yaml. Re-running it overwrites the
 file, so hand edits belong in the curated tables below (names, units, towns, ambiguous terms), not in
-the generated YAML. Run `python -m bot registry check` afterwards.
+the generated YAML. Staff confirmations (`confirmed: {date, by}`, written by `python -m bot registry
+confirm`) are kept: they are read from the file being replaced and put back on the same facts, matched by
+centre id and the fact's stable key (bot.registry.fact_key: a fact whose text or source changed is another
+fact). A confirmation older than the fact's new page date, or whose fact is gone, is dropped with a warning
+(the fact needs checking again). Run `python -m bot registry check` afterwards.
 """
 from __future__ import annotations
 
@@ -20,6 +24,10 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from bot.registry import dump_registry, iter_fact_dicts, partial_date_bounds, read_raw  # noqa: E402
 DEFAULT_OUT = ROOT / "registry" / "registry.yaml"
 EN_FILE = Path(__file__).resolve().parent / "import_reference_en.yaml"
 PLACE_WORDS_FILE = Path(__file__).resolve().parent / "place_words.yaml"
@@ -524,36 +532,62 @@ def place_words(curated: list, counties: list, kommun_by_code: dict, kommun_name
     return out
 
 
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data):  # no &id001 anchors for the shared date
-        return True
-
-
-def _str(dumper, value):
-    # Quote codes and partial dates so no YAML reader turns them into numbers or dates.
-    style = '"' if re.fullmatch(r"[0-9][0-9\-]*", value) else None
-    if "\n" in value:
-        style = "|"
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-
-_Dumper.add_representer(str, _str)
+def merge_confirmations(data: dict, old: dict) -> tuple[int, list[str]]:
+    """Put the confirmations of `old` (the registry being replaced) on the same facts of `data`.
+    Returns (confirmations kept, one warning per confirmation dropped)."""
+    new_facts = {(c.get("id"), key): fact
+                 for c in data.get("centres") or [] for _, key, _, fact in iter_fact_dicts(c)}
+    kept, dropped = 0, []
+    for c in (old or {}).get("centres") or []:
+        if not isinstance(c, dict):
+            continue
+        for _, key, where, fact in iter_fact_dicts(c):
+            confirmed = fact.get("confirmed")
+            if confirmed is None:
+                continue
+            label = f"{c.get('id')}: {where} ({key})"
+            target = new_facts.get((c.get("id"), key))
+            if not isinstance(confirmed, dict) or not isinstance(confirmed.get("date"), dt.date):
+                dropped.append(f"{label}: confirmation dropped: not {{date: YYYY-MM-DD, by: NAME}}: {confirmed!r}")
+            elif target is None:
+                dropped.append(f"{label}: confirmation of {confirmed['date']} dropped: the fact changed or is gone")
+            elif not target.get("source"):
+                dropped.append(f"{label}: confirmation of {confirmed['date']} dropped: the fact has no source now")
+            elif target.get("published") and confirmed["date"] < partial_date_bounds(str(target["published"]))[0]:
+                dropped.append(f"{label}: confirmation of {confirmed['date']} dropped: the page is dated "
+                               f"{target['published']}, after it")
+            else:
+                target["confirmed"] = {"date": confirmed["date"], "by": confirmed.get("by")}
+                kept += 1
+    return kept, dropped
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("reference", type=Path, help="folder with centres.yaml and counties.yaml")
     ap.add_argument("-o", "--out", type=Path, default=DEFAULT_OUT)
+    ap.add_argument("--discard-confirmations", action="store_true",
+                    help="do not carry over the staff confirmations of the file being replaced")
     args = ap.parse_args(argv)
     data = convert(args.reference)
+    kept, dropped = 0, []
+    if args.out.exists() and not args.discard_confirmations:
+        try:
+            old = read_raw(args.out.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            raise SystemExit(f"cannot read the confirmations in {args.out} ({exc}); fix the file, or pass "
+                             f"--discard-confirmations to drop them") from None
+        kept, dropped = merge_confirmations(data, old if isinstance(old, dict) else {})
+    for warning in dropped:
+        print(f"warning: {warning}", file=sys.stderr)
     header = ("# Generated by scripts/import_reference.py from the reference folder; edit the curated tables in the\n"
               "# script (or the reference) and re-run rather than editing by hand. Format: docs/ARCHITECTURE.md.\n")
-    text = yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120, default_flow_style=False)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(header + text, encoding="utf-8")
+    args.out.write_text(dump_registry(data, header), encoding="utf-8")
     n_offers = sum(len(c["offers"]) for c in data["centres"])
     print(f"wrote {args.out}: {len(data['centres'])} centres, {len(data['counties'])} län, "
-          f"{sum(len(k['kommuner']) for k in data['counties'])} kommuner, {len(data['towns'])} towns, {n_offers} offers")
+          f"{sum(len(k['kommuner']) for k in data['counties'])} kommuner, {len(data['towns'])} towns, {n_offers} offers, "
+          f"{kept} confirmations kept" + (f", {len(dropped)} dropped" if dropped else ""))
     return 0
 
 

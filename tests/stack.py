@@ -3,7 +3,9 @@
     with BotStack(model) as stack:
         stack.say("hej", sender="a")   # -> list of bot messages from /webhooks/rest/webhook
 
-Each stack gets its own folder (SQLite tracker, endpoints, credentials, logs). `restart_rasa()` and
+Each stack gets its own folder (SQLite tracker, endpoints, credentials, logs, and a copy of
+registry/registry.yaml that both servers read through FILMBOT_REGISTRY: `stack.registry`, so a test may
+edit it, e.g. confirm facts, without touching the repository's file). `restart_rasa()` and
 `stop_actions()/start_actions()` let tests exercise persistence and faults.
 """
 from __future__ import annotations
@@ -59,6 +61,11 @@ class BotStack:
             'nlg:\n  type: bot.nlg.LanguageNLG\n'
             + endpoints_extra
         )
+        self.registry = Path(self.extra_env.get("FILMBOT_REGISTRY") or self.workdir / "registry.yaml")
+        if "FILMBOT_REGISTRY" not in self.extra_env:
+            source = os.environ.get("FILMBOT_REGISTRY") or ROOT / "registry" / "registry.yaml"
+            self.registry.write_bytes(Path(source).read_bytes())
+            self.extra_env["FILMBOT_REGISTRY"] = str(self.registry)
         self.credentials = self.workdir / "credentials.yml"
         self.credentials.write_text(credentials or (ROOT / "credentials.yml").read_text())
         self.rasa_proc: Optional[subprocess.Popen] = None

@@ -362,3 +362,47 @@ def test_get_registry_uses_env(tmp_path, raw, monkeypatch):
         monkeypatch.delenv("FILMBOT_REGISTRY")
         reset_registry_store()
     assert get_registry().centres[0].name == "Region Stockholm (filmkonsulenterna) / Film Stockholm AB"
+
+
+# ---------------------------------------------------------------- staff confirmations
+
+def test_confirmations_are_validated(tmp_path, raw):
+    data = copy.deepcopy(raw)
+    i = centre_index(data, "film-i-dalarna")
+    centre = data["centres"][i]
+    tomorrow = dt.date.today() + dt.timedelta(days=1)
+    centre["website"]["confirmed"] = {"date": tomorrow, "by": "anna"}
+    centre["offers"][3]["confirmed"] = {"date": dt.date(2021, 5, 6), "by": "anna"}   # page: 2021-05-07
+    centre["offers"][4]["confirmed"] = {"date": dt.date(2026, 1, 1), "by": "  "}
+    centre["offers"][5]["confirmed"] = {"date": dt.date(2026, 1, 1), "by": "anna", "when": "today"}
+    centre["organisation"]["confirmed"] = "yes"
+    j = centre_index(data, "film-i-sormland")
+    data["centres"][j]["seat"]["confirmed"] = {"date": dt.date(2026, 1, 1), "by": "anna"}      # no source
+    problems = problems_for(tmp_path, data)
+    expect = {
+        "centres[%d] (film-i-dalarna): website.confirmed.date: %s is in the future" % (i, tomorrow.isoformat()),
+        "centres[%d] (film-i-dalarna): offers[3].confirmed: date 2021-05-06 is before the page's own date" % i,
+        "centres[%d] (film-i-dalarna): offers[4].confirmed.by: must name who confirmed" % i,
+        "centres[%d] (film-i-dalarna): offers[5].confirmed.when: unknown field" % i,
+        "centres[%d] (film-i-dalarna): organisation.confirmed:" % i,
+        "centres[%d] (film-i-sormland): seat.confirmed: a fact without a source URL cannot be confirmed" % j,
+    }
+    for e in expect:
+        assert any(e in p for p in problems), (e, problems)
+    assert len(problems) == len(expect), problems
+    assert run_cli(str(tmp_path / "registry.yaml")).returncode == 1
+
+
+def test_a_recent_confirmation_makes_a_fact_fresh():
+    base = dict(kind="short_film", text_sv="x", source="https://a.se", published="2021-05", checked="2026-01-01")
+    old = Offer(**base)
+    assert old.is_stale(TODAY) and not old.confirmed_recently(TODAY)
+    confirmed = Offer(**base, confirmed={"date": "2025-01-10", "by": "anna"})
+    assert not confirmed.is_stale(TODAY) and confirmed.confirmed_recently(TODAY)
+    assert confirmed.is_stale(dt.date(2027, 1, 11))          # two years after the confirmation
+    assert confirmed.is_stale(dt.date(2025, 1, 9))           # as of a day before it was confirmed
+    guess = Offer(**{**base, "published": None, "unverified": True})
+    assert guess.is_stale(TODAY) and not guess.verified
+    checked_guess = Offer(**{**base, "published": "2026", "unverified": True},
+                          confirmed={"date": "2026-02-01", "by": "anna"})
+    assert checked_guess.verified and not checked_guess.is_stale(dt.date(2028, 6, 1))   # verified: page date decides
