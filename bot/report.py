@@ -55,6 +55,10 @@ class ReportError(Exception):
     """A bad period or an unreadable tracker store; the message is one line for staff."""
 
 
+class _StatementError(Exception):
+    """A statement the database could not run (no JSON functions, a row that is not JSON)."""
+
+
 # --- period -----------------------------------------------------------------------------------------
 
 def timezone():
@@ -145,15 +149,26 @@ class Store:
             self._engine.dispose()
             self._engine = None
 
-    def query(self, sql: str, params: Dict[str, Any]) -> List[Tuple]:
+    def dialect(self) -> str:
+        return self.engine().dialect.name
+
+    def query(self, sql: str, params: Dict[str, Any], raw_errors: bool = False) -> List[Tuple]:
+        """Rows of `sql`; [] when Rasa has not created its table yet. With raw_errors, an error of the
+        statement itself (not of the connection) is raised as _StatementError, for the caller to try
+        another way."""
         import sqlalchemy as sa
 
         try:
             with self.engine().connect() as conn:
                 if not sa.inspect(conn).has_table("events"):
                     return []
-                return conn.execute(sa.text(sql), params).fetchall()
-        except ReportError:
+                try:
+                    return conn.execute(sa.text(sql), params).fetchall()
+                except (sa.exc.OperationalError, sa.exc.DataError, sa.exc.ProgrammingError) as exc:
+                    if raw_errors and not exc.connection_invalidated:
+                        raise _StatementError(exc)
+                    raise
+        except (ReportError, _StatementError):
             raise
         except sa.exc.SQLAlchemyError as exc:
             reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0][:200]
@@ -161,11 +176,65 @@ class Store:
 
 
 # Conversations with a visitor message in the period, with their earlier messages as context.
-_ROWS_SQL = (
-    "SELECT sender_id, type_name, timestamp, data FROM events "
-    "WHERE type_name IN ('user', 'bot') AND timestamp < :end AND sender_id IN ("
-    "SELECT DISTINCT sender_id FROM events WHERE type_name = 'user' AND timestamp >= :start AND timestamp < :end"
-    ") ORDER BY id")
+_IN_PERIOD = ("type_name IN ('user', 'bot') AND timestamp < :end AND sender_id IN ("
+              "SELECT DISTINCT sender_id FROM events WHERE type_name = 'user' AND timestamp >= :start "
+              "AND timestamp < :end)")
+
+# The few fields the report reads from an event's JSON. SQLite (json_extract with several paths) and
+# PostgreSQL (json #> path) pick them in SQL and hand back one small JSON array per row, so the big parts of
+# a user event (intent ranking, response selector, tokens) never reach Python; any other database, or a
+# store with a row that is not valid JSON, is read whole and parsed in Python (same result).
+FIELDS = (("text",), ("input_channel",), ("parse_data", "intent", "name"),
+          ("parse_data", "understanding", "topic"), ("parse_data", "understanding", "place", "centre_id"),
+          ("parse_data", "understanding", "place", "county_code"),
+          ("parse_data", "understanding", "centre", "centre_id"), ("parse_data", "entities"),
+          ("metadata", "filmbot"))
+
+
+def _rows_sql(dialect: str) -> Optional[str]:
+    if dialect == "sqlite":
+        paths = ", ".join("'$." + ".".join(f) + "'" for f in FIELDS)
+        return (f"SELECT sender_id, type_name, timestamp, json_extract(data, {paths}) FROM events "
+                f"WHERE {_IN_PERIOD} ORDER BY id")
+    if dialect == "postgresql":
+        paths = ", ".join("j #> '{" + ",".join(f) + "}'" for f in FIELDS)
+        return (f"SELECT sender_id, type_name, timestamp, json_build_array({paths})::text FROM ("
+                f"SELECT id, sender_id, type_name, timestamp, data::json AS j FROM events WHERE {_IN_PERIOD}"
+                f") AS e ORDER BY id")
+    return None
+
+
+_ROWS_SQL_ANY = f"SELECT sender_id, type_name, timestamp, data FROM events WHERE {_IN_PERIOD} ORDER BY id"
+
+
+def _pick(data: Any) -> List[Any]:
+    """The FIELDS of a whole event (the Python twin of the SQL extraction)."""
+    out = []
+    for path in FIELDS:
+        value = data
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        out.append(value)
+    return out
+
+
+def read_rows(store: "Store", start: float, end: float, in_sql: bool = True) -> List[Tuple]:
+    """(sender, type_name, timestamp, [FIELDS values]) of the user and bot events to count, in id order."""
+    params = {"start": start, "end": end}
+    sql = _rows_sql(store.dialect()) if in_sql else None
+    if sql is not None:
+        try:
+            return [(s, t, ts, json.loads(v) if v else [None] * len(FIELDS))
+                    for s, t, ts, v in store.query(sql, params, raw_errors=True)]
+        except _StatementError:
+            pass              # no JSON functions, or a row that is not JSON: read the rows whole
+    out = []
+    for s, t, ts, raw in store.query(_ROWS_SQL_ANY, params):
+        try:
+            out.append((s, t, ts, _pick(json.loads(raw))))
+        except (TypeError, ValueError):
+            continue
+    return out
 
 
 # --- parsing helpers --------------------------------------------------------------------------------
@@ -176,15 +245,14 @@ def _tag(data: Dict[str, Any]) -> Dict[str, Any]:
     return tag if isinstance(tag, dict) else {}
 
 
-def feedback_of(data: Dict[str, Any]) -> Optional[Dict[str, Any]]:
-    """{answer_id, rating, comment} of a feedback user message, else None."""
-    parse = data.get("parse_data") or {}
-    intent = (parse.get("intent") or {}).get("name")
-    text = data.get("text") or ""
+def feedback_of(text: str, intent: Optional[str], entities: Any) -> Optional[Dict[str, Any]]:
+    """{answer_id, rating, comment} of a feedback user message (answer_id None when it names no answer),
+    else None."""
+    text = text or ""
     if intent != "feedback" and not text.lstrip().startswith("/feedback"):
         return None
     out: Dict[str, Any] = {}
-    for ent in parse.get("entities") or []:
+    for ent in entities if isinstance(entities, list) else ():
         if isinstance(ent, dict) and ent.get("entity") in ("answer_id", "rating", "comment"):
             out[ent["entity"]] = ent.get("value")
     if "answer_id" not in out or "rating" not in out:
@@ -204,16 +272,9 @@ def feedback_of(data: Dict[str, Any]) -> Optional[Dict[str, Any]]:
     return out
 
 
-def _understood(parse: Dict[str, Any]) -> Tuple[Optional[str], Optional[str], Optional[str]]:
-    """(topic, centre id, county code) the understanding found in a message."""
-    from bot.topics import INTENT_TOPICS
-
-    und = parse.get("understanding") if isinstance(parse.get("understanding"), dict) else {}
-    topic = und.get("topic") or INTENT_TOPICS.get((parse.get("intent") or {}).get("name") or "")
-    place = und.get("place") if isinstance(und.get("place"), dict) else {}
-    named = und.get("centre") if isinstance(und.get("centre"), dict) else {}
-    centre = place.get("centre_id") or named.get("centre_id")
-    return topic, centre, place.get("county_code")
+def _event_feedback(data: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    parse = data.get("parse_data") or {}
+    return feedback_of(data.get("text") or "", (parse.get("intent") or {}).get("name"), parse.get("entities"))
 
 
 _PUNCT = re.compile(r"[^\w\s]+")
@@ -303,6 +364,17 @@ def _topic_names() -> Dict[str, str]:
         return {}
 
 
+class _TopicNames(dict):
+    """Swedish topic names; an FAQ topic "faq/what_is_x" reads "vanlig fråga: what is x"."""
+
+    def get(self, key, default=None):
+        if key in self:
+            return self[key]
+        if isinstance(key, str) and key.startswith("faq/"):
+            return "vanlig fråga: " + key[4:].replace("_", " ")
+        return default
+
+
 # --- the report -------------------------------------------------------------------------------------
 
 class _Question:
@@ -319,8 +391,9 @@ class _Question:
 
 def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.PathLike] = None,
                  url: Any = None, store: Optional[Store] = None, registry: Any = None,
-                 today: Optional[dt.date] = None) -> Dict[str, Any]:
-    """The report for [since, until] (dates, until included) as a plain JSON-able dict."""
+                 today: Optional[dt.date] = None, in_sql: bool = True) -> Dict[str, Any]:
+    """The report for [since, until] (dates, until included) as a plain JSON-able dict. in_sql=False
+    reads every row whole (what a database without JSON functions gets; tests compare the two)."""
     tz = timezone()
     since_d, until_d = period(since, until, today)
     own = store is None
@@ -330,10 +403,12 @@ def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.Pa
     bounds = [_midnight(d, tz) for d in days] + [_midnight(until_d + dt.timedelta(days=1), tz)]
     start, end = bounds[0], bounds[-1]
     try:
-        rows = store.query(_ROWS_SQL, {"start": start, "end": end})
+        rows = read_rows(store, start, end, in_sql)
     finally:
         if own:
             store.dispose()
+
+    from bot.topics import INTENT_TOPICS
 
     day_msgs = [dict() for _ in days]          # channel -> visitor messages
     day_convs = [dict() for _ in days]         # channel -> set of senders
@@ -346,17 +421,13 @@ def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.Pa
     unanswered_qs: List[_Question] = []
     marked = set()
     feedback_msgs = 0
-    loads = json.loads
-    for sender, type_name, ts, raw in rows:
-        try:
-            data = loads(raw)
-        except (TypeError, ValueError):
-            continue
-        ts = float(ts or data.get("timestamp") or 0.0)
+    for sender, type_name, ts, f in rows:
+        text, channel, intent, u_topic, p_centre, p_county, n_centre, entities, tag = f
+        text = text if isinstance(text, str) else ""
+        ts = float(ts or 0.0)
         in_period = start <= ts < end
         if type_name == "user":
-            text = data.get("text") or ""
-            fb = feedback_of(data)
+            fb = feedback_of(text, intent, entities)
             if fb is not None:
                 current[sender] = None        # the thanks that follows answers no question
                 if in_period and fb["answer_id"]:
@@ -364,12 +435,11 @@ def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.Pa
                     key = (sender, fb["answer_id"])
                     prev = feedback.get(key)
                     comment = fb["comment"] or (prev["comment"] if prev else None)
-                    feedback[key] = {"rating": fb["rating"], "ts": ts, "comment": comment,
-                                     "channel": data.get("input_channel")}
+                    feedback[key] = {"rating": fb["rating"], "ts": ts, "comment": comment, "channel": channel}
                 continue
-            parse = data.get("parse_data") or {}
-            channel = data.get("input_channel") or "okänd"
-            q = _Question(sender, ts, text, channel, in_period, _understood(parse))
+            channel = channel or "okänd"
+            q = _Question(sender, ts, text, channel, in_period,
+                          (u_topic or INTENT_TOPICS.get(intent or ""), p_centre or n_centre, p_county))
             current[sender] = q
             if not q.payload:
                 last_written[sender] = q
@@ -381,9 +451,8 @@ def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.Pa
         elif type_name == "bot":
             if in_period:
                 day_bot[bisect.bisect_right(bounds, ts) - 1] += 1
-            tag = _tag(data)
             q = current.get(sender)
-            if not tag:
+            if not isinstance(tag, dict) or not tag:
                 continue
             if q is not None:
                 q.tags.append(tag)
@@ -391,9 +460,9 @@ def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.Pa
             if answer_id:
                 key = (sender, answer_id)
                 if key in answers:
-                    answers[key]["answer"] += "\n" + (data.get("text") or "")
+                    answers[key]["answer"] += "\n" + text
                 else:
-                    answers[key] = {"answer": data.get("text") or "", "question": q.text if q else None,
+                    answers[key] = {"answer": text, "question": q.text if q else None,
                                     "topic": tag.get("topic"), "centre": tag.get("centre"),
                                     "county": tag.get("county"), "kind": tag.get("kind"), "ts": ts,
                                     "in_period": in_period}
@@ -405,7 +474,7 @@ def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.Pa
                     unanswered_qs.append(target)
 
     county_names, centre_names = _names(registry)
-    topic_names = _topic_names()
+    topic_names = _TopicNames(_topic_names())
 
     def iso(ts: float) -> str:
         return dt.datetime.fromtimestamp(ts, tz).isoformat(timespec="seconds")
@@ -451,7 +520,8 @@ def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.Pa
             down_list.append({
                 "answer_id": answer_id, "answer": ans.get("answer"), "question": ans.get("question"),
                 "comment": fb["comment"], "sender": sender, "time": iso(fb["ts"]), "ts": fb["ts"],
-                "channel": fb["channel"], "topic": ans.get("topic"), "centre": ans.get("centre"),
+                "channel": fb["channel"], "topic": ans.get("topic"),
+                "topic_name": topic_names.get(ans.get("topic") or "", ans.get("topic")), "centre": ans.get("centre"),
                 "centre_name": centre_names.get(ans.get("centre") or ""), "link": link(sender)})
     down_list.sort(key=lambda d: d["ts"])
 
@@ -538,7 +608,7 @@ def conversation(sender: str, endpoints: Optional[os.PathLike] = None, url: Any 
             out.append({"who": "session", "time": time})
             continue
         if type_name == "user":
-            fb = feedback_of(data)
+            fb = _event_feedback(data)
             if fb is not None:
                 out.append({"who": "feedback", "time": time, "answer_id": fb["answer_id"],
                             "rating": fb["rating"], "comment": fb["comment"]})
@@ -576,6 +646,12 @@ def _md_cell(value: Any) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\r", " ").replace("\n", " ").replace("`", "'")
 
 
+def _md_text(value: Any) -> str:
+    """A visitor's text in a code span: readable as plain text, inert HTML in any Markdown renderer."""
+    text = _md_cell(value)
+    return f"`{text}`" if text else "–"
+
+
 def to_markdown(report: Dict[str, Any]) -> str:
     p, t = report["period"], report["totals"]
     lines = [f"# Filmregionernas bot: rapport {p['since']} – {p['until']}", "",
@@ -611,8 +687,8 @@ def to_markdown(report: Dict[str, Any]) -> str:
         lines += ["| Fråga | Antal | Varför | Liknande |", "|---|---:|---|---|"]
         for g in un["groups"]:
             why = ", ".join(f"{REASON_NAMES.get(r, r)} {n}" for r, n in g["reasons"].items())
-            similar = "; ".join(x for x in g["texts"][1:4])
-            lines.append(f"| {_md_cell(g['text'])} | {g['count']} | {_md_cell(why)} | {_md_cell(similar)} |")
+            similar = "; ".join(_md_text(x) for x in g["texts"][1:4])
+            lines.append(f"| {_md_text(g['text'])} | {g['count']} | {_md_cell(why)} | {similar} |")
     else:
         lines.append("Inga.")
     fb = report["feedback"]
@@ -627,11 +703,11 @@ def to_markdown(report: Dict[str, Any]) -> str:
     if not fb["down_list"]:
         lines.append("Inga.")
     for d in fb["down_list"]:
-        lines += [f"- **{d['time']}** · {_md_cell(d['sender'])} · {_md_cell(d['centre_name'] or d['centre'] or '')} "
-                  f"{_md_cell(d['topic'] or '')}",
-                  f"  - Fråga: {_md_cell(d['question'])}",
-                  f"  - Svar: {_md_cell((d['answer'] or '')[:300])}",
-                  f"  - Kommentar: {_md_cell(d['comment'] or '–')}",
+        about = " · ".join(_md_cell(x) for x in (d["centre_name"] or d["centre"], d["topic_name"]) if x)
+        lines += [f"- **{d['time']}** · {_md_text(d['sender'])}" + (f" · {about}" if about else ""),
+                  f"  - Fråga: {_md_text(d['question'])}",
+                  f"  - Svar: {_md_text((d['answer'] or '')[:300])}",
+                  f"  - Kommentar: {_md_text(d['comment'])}",
                   f"  - Samtal: {d['link']}"]
     return "\n".join(lines) + "\n"
 
