@@ -50,7 +50,8 @@ start .venv/bin/rasa run --model "$MODEL" --endpoints "$ENDPOINTS" --credentials
   -i 127.0.0.1 -p "$RASA_PORT" --cors "${cors[@]}" \
   "${api_args[@]}" --log-file var/log/rasa.log
 if [ -f bot/web.py ]; then
-  start .venv/bin/python -m bot web --port "$WEB_PORT" --rasa-url "http://localhost:$RASA_PORT"
+  start .venv/bin/python -m bot web --port "$WEB_PORT" --rasa-url "http://localhost:$RASA_PORT" \
+    --endpoints "$ENDPOINTS"
 fi
 
 echo "run: loading the model (about 20 s)..."
@@ -64,5 +65,13 @@ run: ready.
   socket.io: http://localhost:$RASA_PORT/socket.io/
 MSG
 [ -f bot/web.py ] && echo "  chat page: http://localhost:$WEB_PORT/"
+# The staff page (bot/staff.py) opens only with a token of at least 16 characters.
+if [ -f bot/staff.py ] && [ -n "${FILMBOT_STAFF_TOKEN:-}" ]; then
+  if [ "${#FILMBOT_STAFF_TOKEN}" -ge 16 ]; then
+    echo "  staff page: http://localhost:$WEB_PORT/staff (log in with FILMBOT_STAFF_TOKEN)"
+  else
+    echo "  staff page: closed (FILMBOT_STAFF_TOKEN is shorter than 16 characters)"
+  fi
+fi
 echo "  Ctrl-C stops everything."
 wait -n "${pids[@]}" || true
