@@ -474,6 +474,7 @@ def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.Pa
                     unanswered_qs.append(target)
 
     county_names, centre_names = _names(registry)
+    centre_names["okänt"] = "ingen särskild verksamhet"     # rated answers that name no centre (FAQ)
     topic_names = _TopicNames(_topic_names())
 
     def iso(ts: float) -> str:
