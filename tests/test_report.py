@@ -197,3 +197,19 @@ def test_row_that_is_not_json(store, tmp_path):
                     (1793613800.0, "{not json"))
     con.close()
     check_expected(build_report(*PERIOD, url=f"sqlite:///{db}"))
+
+
+def test_benchmark_store_and_section():
+    """bench/bench_report.py (make bench) on a small generated store: the command agrees with build_report,
+    and the BENCHMARKS.md section renders between its markers."""
+    import sys
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    import bench_report
+
+    result = bench_report.run(3000, 1)
+    assert result["store"]["events"] >= 3000 and result["store"]["by_type"]["user"] > 0
+    assert result["totals"]["messages"] > 0 and result["totals"]["feedback_up"] + result["totals"]["feedback_down"] > 0
+    section = bench_report.render(result)
+    assert section.startswith(bench_report.BEGIN) and section.rstrip().endswith(bench_report.END)
+    assert f"**{result['store']['events']:,} events**" in section
