@@ -462,7 +462,11 @@ def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.Pa
                 if key in answers:
                     answers[key]["answer"] += "\n" + text
                 else:
-                    answers[key] = {"answer": text, "question": q.text if q else None,
+                    question = q.text if q else None
+                    if q is not None and q.payload and sender in last_written:
+                        # a button click ("/ask_short_film"): show the written question it followed too
+                        question = f"{last_written[sender].text} · knapp {q.text}"
+                    answers[key] = {"answer": text, "question": question,
                                     "topic": tag.get("topic"), "centre": tag.get("centre"),
                                     "county": tag.get("county"), "kind": tag.get("kind"), "ts": ts,
                                     "in_period": in_period}

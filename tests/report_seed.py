@@ -125,6 +125,10 @@ CONVERSATIONS: List[Any] = [
          understanding("ask_feature", "feature", place("09", "film-pa-gotland", "Gotland"))),
         ("bot", ("2026-11-05", "08:00:01"), "Registret har ingen bekräftad uppgift om långfilm ...",
          tag("unanswered", reason="no_facts", topic="feature", centre="film-pa-gotland", county="09")),
+        ("user", ("2026-11-05", "08:01:00"), "/ask_short_film", "ask_short_film", understanding("ask_short_film")),
+        ("bot", ("2026-11-05", "08:01:01"), "Film på Gotland om kortfilm: ...",
+         tag("registry", "a7a7a7a7a7a7", topic="short_film", centre="film-pa-gotland", county="09")),
+        ("feedback", ("2026-11-05", "08:02:00"), "a7a7a7a7a7a7", "down", None),
     ]),
 ]
 

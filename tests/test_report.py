@@ -90,7 +90,10 @@ def test_report_period(store):
     assert first["totals"]["conversations"] == 2 and first["totals"]["answers"] == 2
     assert {t["topic"]: (t["up"], t["down"]) for t in first["feedback"]["topics"]}["equipment_loan"] == (1, 0)
     everything = build_report("2026-10-01", "2026-11-30", url=store["url"])
-    assert everything["totals"]["conversations"] == 8 and everything["totals"]["messages"] == 13
+    assert everything["totals"]["conversations"] == 8 and everything["totals"]["messages"] == 14
+    # a 👎 on the answer to a topic button shows the written question the button followed
+    assert everything["feedback"]["down_list"][-1]["question"] == \
+        "Har Film på Gotland stöd för långfilm? · knapp /ask_short_film"
     assert len(everything["days"]) == 61
     late = [g for g in everything["unanswered"]["groups"] if g["reasons"] == {"no_facts": 1}]
     assert [g["text"] for g in late] == ["Har Film på Gotland stöd för långfilm?"]

@@ -45,7 +45,7 @@ def test_report_on_postgres_matches_sqlite_and_page(postgres, tmp_path):
 
     seed(SQLTrackerStore(Domain.empty(), dialect="postgresql", host="127.0.0.1", port=postgres.pg_port,
                          db=DB_NAME, username=DB_USER, password=DB_PASSWORD))
-    assert int(postgres.psql("SELECT count(*) FROM events WHERE type_name = 'user'")) == 13 + 8   # messages + feedback
+    assert int(postgres.psql("SELECT count(*) FROM events WHERE type_name = 'user'")) == 14 + 9   # messages + feedback
     pg_endpoints = tmp_path / "endpoints.pg.yml"
     pg_endpoints.write_text(f"tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: 127.0.0.1\n"
                             f"  port: {postgres.pg_port}\n  db: {DB_NAME}\n  username: {DB_USER}\n"
@@ -76,7 +76,7 @@ def test_report_on_postgres_matches_sqlite_and_page(postgres, tmp_path):
         picked = store.query(_rows_sql("postgresql"), {"start": 0.0, "end": 2e9}, raw_errors=True)
     finally:
         store.dispose()
-    assert len(picked) == 13 + 8 + 17 and all(len(json.loads(r[3])) == len(FIELDS) for r in picked)
+    assert len(picked) == 14 + 9 + 18 and all(len(json.loads(r[3])) == len(FIELDS) for r in picked)
 
     with PageServer(pg_endpoints, log=tmp_path / "web.log") as web:
         cookie = web.login()
