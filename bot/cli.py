@@ -279,6 +279,42 @@ def cmd_purge(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- report -----------------------------------------------------------------------------------------
+
+def add_report(sub) -> None:
+    p = sub.add_parser(
+        "report", help="what visitors asked and missed, and their 👍/👎, from the tracker store",
+        description="Report for a period (whole days in FILMBOT_TZ, default Europe/Stockholm; --until "
+                    "included; default: the last 30 days): conversations and messages per day and channel, "
+                    "län, centres and topics asked about, unanswered questions (near-identical ones grouped), "
+                    "👍/👎 per topic and centre and every 👎. Reads the SQL tracker store in endpoints.yml. "
+                    "Exit 2 with one line on stderr for a bad date or an unreadable store.")
+    p.add_argument("--since", default=None, metavar="DATE", help="first day, YYYY-MM-DD")
+    p.add_argument("--until", default=None, metavar="DATE", help="last day, YYYY-MM-DD (default: today)")
+    p.add_argument("--format", choices=("md", "csv", "json"), default="md",
+                   help="md: readable Swedish report (default); csv: section,key,field,value; json: everything")
+    p.add_argument("--endpoints", default=None, metavar="FILE",
+                   help="endpoints file (default: $FILMBOT_ENDPOINTS or endpoints.yml)")
+    p.set_defaults(func=cmd_report)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from bot.report import ReportError, build_report, to_csv, to_markdown
+
+    try:
+        report = build_report(args.since, args.until, endpoints=args.endpoints)
+    except ReportError as exc:
+        print(f"report: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        sys.stdout.write(json.dumps(report, ensure_ascii=False, indent=1) + "\n")
+    elif args.format == "csv":
+        sys.stdout.write(to_csv(report))
+    else:
+        sys.stdout.write(to_markdown(report))
+    return 0
+
+
 # --- ask --------------------------------------------------------------------------------------------
 
 def add_ask(sub) -> None:

@@ -1,12 +1,15 @@
 """`python -m bot web`: serves the chat page and widget in web/ with a small aiohttp server.
 
-    python -m bot web --port 8000 --rasa-url http://localhost:5005 [--host 127.0.0.1]
+    python -m bot web --port 8000 --rasa-url http://localhost:5005 [--host 127.0.0.1] [--endpoints FILE]
 
 Routes: `/` (web/index.html), `/config.js` (``window.FILMBOT_CONFIG = {"rasaUrl": ...}``, written from
 --rasa-url), `/socket.io.min.js` (from web/node_modules/socket.io-client, installed by scripts/setup.sh)
 and the static files directly in web/ (widget.js, widget.css, page.css, ...). Nothing else under web/ is
 served. Every response carries a Content-Security-Policy that allows scripts only from this server and
 connections only to this server and the Rasa server.
+
+`/staff` (bot/staff.py, pages in web/staff/): the staff page, closed (404) unless FILMBOT_STAFF_TOKEN is
+set; it reads the tracker store named in --endpoints (default: $FILMBOT_ENDPOINTS or endpoints.yml).
 """
 from __future__ import annotations
 
@@ -66,8 +69,12 @@ def resolve_static(name: str, web_dir: Path = WEB_DIR) -> Optional[Path]:
     return path if path.is_file() else None
 
 
-def make_app(rasa_url: str, web_dir: Path = WEB_DIR):
+def make_app(rasa_url: str, web_dir: Path = WEB_DIR, endpoints: Optional[Path] = None,
+             staff_token: Optional[str] = None):
+    """The page server; `staff_token` (default: $FILMBOT_STAFF_TOKEN) opens /staff."""
     from aiohttp import web
+
+    from bot import staff
 
     rasa_url = normalise_rasa_url(rasa_url)
     csp = content_security_policy(rasa_url)
@@ -88,6 +95,7 @@ def make_app(rasa_url: str, web_dir: Path = WEB_DIR):
                             headers={**headers, "Content-Type": CONTENT_TYPES[path.suffix]})
 
     app = web.Application()
+    staff.add_routes(app, staff.staff_token(staff_token), endpoints)   # before "/{name}", which would match /staff
     app.router.add_get("/config.js", config)
     app.router.add_get("/", static)
     app.router.add_get("/{name}", static)
@@ -103,14 +111,21 @@ def register_command(sub) -> None:
     p.add_argument("--rasa-url", default="http://localhost:5005",
                    help="Rasa server the page connects to (socket.io channel); start Rasa with --cors "
                         "for this page's origin")
+    p.add_argument("--endpoints", default=None, metavar="FILE",
+                   help="endpoints file whose tracker store the staff page reads "
+                        "(default: $FILMBOT_ENDPOINTS or endpoints.yml)")
     p.set_defaults(func=cmd_web)
 
 
 def cmd_web(args: argparse.Namespace) -> int:
     from aiohttp import web
 
+    from bot import staff
+
+    token = staff.staff_token()
+    problem = staff.token_problem(token)
     try:
-        app = make_app(args.rasa_url)
+        app = make_app(args.rasa_url, endpoints=args.endpoints)
     except ValueError as exc:
         print(f"web: {exc}")
         return 2
@@ -118,5 +133,10 @@ def cmd_web(args: argparse.Namespace) -> int:
         print("web: warning: web/node_modules/socket.io-client is missing; run `make setup`")
     print(f"web: chat page on http://{args.host}:{args.port}/ (Rasa: {normalise_rasa_url(args.rasa_url)})",
           flush=True)
+    if problem:
+        print(f"web: warning: {problem}", flush=True)
+    elif token:
+        print(f"web: staff page on http://{args.host}:{args.port}/staff (token from FILMBOT_STAFF_TOKEN)",
+              flush=True)
     web.run_app(app, host=args.host, port=args.port, print=None, access_log=None)
     return 0

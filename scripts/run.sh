@@ -65,7 +65,8 @@ start rasa env TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/rasa run --model "$MODEL" --endp
   -i 127.0.0.1 -p "$RASA_PORT" --cors "${cors[@]}" \
   "${api_args[@]}" --log-file var/log/rasa.log
 if [ -f bot/web.py ]; then
-  start web .venv/bin/python -m bot web --port "$WEB_PORT" --rasa-url "http://localhost:$RASA_PORT"
+  start web .venv/bin/python -m bot web --port "$WEB_PORT" --rasa-url "http://localhost:$RASA_PORT" \
+    --endpoints "$ENDPOINTS"
 fi
 
 echo "run: loading the model (about 20 s)..."
@@ -86,6 +87,14 @@ run: ready.
   socket.io: http://localhost:$RASA_PORT/socket.io/
 MSG
 [ -f bot/web.py ] && echo "  chat page: http://localhost:$WEB_PORT/"
+# The staff page (bot/staff.py) opens only with a token of at least 16 characters.
+if [ -f bot/staff.py ] && [ -n "${FILMBOT_STAFF_TOKEN:-}" ]; then
+  if [ "${#FILMBOT_STAFF_TOKEN}" -ge 16 ]; then
+    echo "  staff page: http://localhost:$WEB_PORT/staff (log in with FILMBOT_STAFF_TOKEN)"
+  else
+    echo "  staff page: closed (FILMBOT_STAFF_TOKEN is shorter than 16 characters)"
+  fi
+fi
 echo "  logs:      var/log/ (rasa.log, rasa.out, actions.out, web.out)"
 echo "  Ctrl-C stops everything."
 wait -n "${pids[@]}" || true

@@ -48,11 +48,13 @@ class RunScript:
             'nlg:\n  type: bot.nlg.LanguageNLG\n')
         self.proc = None
 
-    def start(self):
+    def start(self, **extra_env):
         env = dict(os.environ, RASA_PORT=str(self.rasa_port), ACTION_PORT=str(self.action_port),
                    WEB_PORT=str(self.web_port), FILMBOT_MODEL=str(default_model()),
                    FILMBOT_ENDPOINTS=str(self.endpoints))
         env.pop("RASA_AUTH_TOKEN", None)
+        env.pop("FILMBOT_STAFF_TOKEN", None)
+        env.update(extra_env)
         self.log = open(self.tmp / "run.log", "ab")
         offset = self.log.tell()
         self.proc = subprocess.Popen(["scripts/run.sh"], cwd=ROOT, env=env, stdout=self.log,
@@ -109,6 +111,34 @@ def test_http_api_closed_without_token(run_script):
     except urllib.error.HTTPError as err:
         status = err.code
     assert status in (401, 403, 404)
+    run_script.ctrl_c()
+
+
+def test_staff_page_address_and_store(run_script):
+    """With FILMBOT_STAFF_TOKEN, `make run` prints the staff page's address, and the page reads the same
+    tracker store as Rasa (scripts/run.sh passes the endpoints file to the page server)."""
+    import http.client
+    import urllib.parse
+
+    token = "run-script-staff-token-7d2e"
+    run_script.start(FILMBOT_STAFF_TOKEN=token)
+    log = (run_script.tmp / "run.log").read_text()
+    assert f"  staff page: http://localhost:{run_script.web_port}/staff (log in with FILMBOT_STAFF_TOKEN)" in log
+    assert _post(run_script.rasa_port, "staff-check", "hej").startswith("Hej!")
+    conn = http.client.HTTPConnection("127.0.0.1", run_script.web_port, timeout=30)
+    conn.request("POST", "/staff/login", urllib.parse.urlencode({"token": token}),
+                 {"Content-Type": "application/x-www-form-urlencoded",
+                  "Origin": f"http://127.0.0.1:{run_script.web_port}"})
+    resp = conn.getresponse()
+    resp.read()
+    assert resp.status == 303, resp.status
+    cookie = resp.getheader("Set-Cookie").split(";", 1)[0]
+    conn.request("GET", "/staff/api/conversation?sender=staff-check", headers={"Cookie": cookie})
+    resp = conn.getresponse()
+    body = json.loads(resp.read())
+    conn.close()
+    assert resp.status == 200, body
+    assert [m["text"] for m in body["messages"] if m["who"] == "user"] == ["hej"]
     run_script.ctrl_c()
 
 
