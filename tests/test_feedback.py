@@ -280,3 +280,18 @@ def test_purge_removes_the_feedback_with_the_conversation(stack):
     assert done.returncode == 0, done.stderr
     assert stored(stack, who) == []
     assert stored(stack, "fb-rate")                                      # other visitors kept
+
+
+def test_rest_rating_an_earlier_answer_inside_the_did_you_mean_loop(stack):
+    """A 👍 on an earlier answer while "Menade du ...?" is open: thanked, stored, the conversation goes on."""
+    who = "fb-loop"
+    replies = stack.say("Finns det stöd för kortfilm i Dalarna?", who)
+    answer_id = replies[-1]["metadata"]["filmbot"]["answer_id"]
+    stack.say("/nlu_fallback", who)
+    thanks = stack.text(feedback.message_text(answer_id, "up"), who)
+    assert answers.t("feedback_thanks_up", "sv") in thanks
+    rated = [e for e in stored(stack, who) if e["_type"] == "user" and e["_intent"] == "feedback"]
+    assert rated and all({x["entity"]: x["value"] for x in e["parse_data"]["entities"]} ==
+                         {"answer_id": answer_id, "rating": "up"} for e in rated)
+    out = stack.text("och i Kalmar då?", who)
+    assert "Filmregion Sydost" in out and answers.topic_name("short_film", "sv") in out
