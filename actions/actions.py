@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, Restarted, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot import answers
+from bot import answers, feedback
 from bot.lang import conversation_language, user_texts_newest_first
 from bot.dialogue import NOT_OFFERED, follow_up_in_context, remembered_place, reply
 from bot.registry import get_registry
@@ -27,8 +27,11 @@ logger = logging.getLogger(__name__)
 FAQ_MIN_CONFIDENCE = 0.5
 
 
-def _say(dispatcher: CollectingDispatcher, answer: answers.Answer) -> None:
-    dispatcher.utter_message(text=answer.text, buttons=answer.buttons or None)
+def _say(dispatcher: CollectingDispatcher, answer: answers.Answer, lang: str) -> None:
+    """Sends the answer with its feedback tag (bot/feedback.py), which Rasa stores as the BotUttered
+    event's metadata and hands to the output channel: rateable answers get their answer_id here."""
+    dispatcher.utter_message(text=answer.text, buttons=answer.buttons or None,
+                             **{feedback.METADATA_KEY: answer.tag(), feedback.LANG_KEY: lang})
 
 
 def _lang(tracker: Tracker) -> str:
@@ -69,9 +72,9 @@ class ActionAnswerTopic(RegistryAction, Action):
                                   [{"name": intent, "confidence": 1.0}] if intent else [], intent,
                                   registry=registry).to_json()
         slots = _slots(tracker)
-        answer, updates = reply(decision, intent, slots, _lang(tracker), registry,
-                                latest.get("intent_ranking") or [])
-        _say(dispatcher, answer)
+        lang = _lang(tracker)
+        answer, updates = reply(decision, intent, slots, lang, registry, latest.get("intent_ranking") or [])
+        _say(dispatcher, answer, lang)
         return [SlotSet(name, value) for name, value in updates.items()]
 
 
@@ -95,8 +98,9 @@ class ActionOutOfScope(RegistryAction, Action):
         decision = latest.get("understanding") or {}
         slots = _slots(tracker)
         if follow_up_in_context(decision, slots):
-            answer, updates = reply(decision, "inform_place", slots, _lang(tracker), self.registry)
-            _say(dispatcher, answer)
+            lang = _lang(tracker)
+            answer, updates = reply(decision, "inform_place", slots, lang, self.registry)
+            _say(dispatcher, answer, lang)
             return [SlotSet(name, value) for name, value in updates.items()]
         dispatcher.utter_message(response="utter_out_of_scope")
         # The place is remembered without naming its centre: "finns det stöd för kortfilm här?" next
@@ -114,7 +118,8 @@ class ActionStartOver(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         decision = (tracker.latest_message or {}).get("understanding") or {}
         if decision.get("reason") == "restart_unclear":
-            _say(dispatcher, answers.confirm_start_over(_lang(tracker)))
+            lang = _lang(tracker)
+            _say(dispatcher, answers.confirm_start_over(lang), lang)
             return []
         dispatcher.utter_message(response="utter_restarted")
         return [Restarted()]
@@ -125,7 +130,8 @@ class ActionListCentres(RegistryAction, Action):
         return "action_list_centres"
 
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        _say(dispatcher, answers.list_centres(self.registry, _lang(tracker)))
+        lang = _lang(tracker)
+        _say(dispatcher, answers.list_centres(self.registry, lang), lang)
         return []
 
 
@@ -143,7 +149,8 @@ class ActionCheckFaq(Action):
             return [SlotSet("faq_confident", True)]
         ranking = [r.get("intent_response_key", "") for r in selector.get("ranking") or []]
         subs = [key.split("/", 1)[1] for key in ranking if "/" in key]
-        _say(dispatcher, answers.faq_did_you_mean(subs or ["what_is", "nearest_centre"], _lang(tracker)))
+        lang = _lang(tracker)
+        _say(dispatcher, answers.faq_did_you_mean(subs or ["what_is", "nearest_centre"], lang), lang)
         return [SlotSet("faq_confident", False)]
 
 
@@ -154,10 +161,9 @@ class ActionDefaultAskRephrase(Action):
         return "action_default_ask_rephrase"
 
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        _say(dispatcher, answers.ask_rephrase(_lang(tracker)))
+        lang = _lang(tracker)
+        _say(dispatcher, answers.ask_rephrase(lang), lang)
         return []
-
-
 
 
 class ActionDefaultAskAffirmation(Action):
@@ -169,7 +175,8 @@ class ActionDefaultAskAffirmation(Action):
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         ranking = tracker.latest_message.get("intent_ranking") or []
         intents = [r.get("name") for r in ranking if r.get("name") and r.get("name") not in NOT_OFFERED]
-        _say(dispatcher, answers.did_you_mean(intents[:2] or ["help"], _lang(tracker)))
+        lang = _lang(tracker)
+        _say(dispatcher, answers.did_you_mean(intents[:2] or ["help"], lang), lang)
         return []
 
 
@@ -180,5 +187,39 @@ class ActionDefaultFallback(RegistryAction, Action):
         return "action_default_fallback"
 
     async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        _say(dispatcher, answers.handoff(self.registry, tracker.get_slot("centre_id"), _lang(tracker)))
+        # After "Nej, något annat" twice (Rasa's two-stage fallback gives up): the visitor declined.
+        declined = ((tracker.latest_message or {}).get("intent") or {}).get("name") == "out_of_scope"
+        lang = _lang(tracker)
+        _say(dispatcher, answers.handoff(self.registry, tracker.get_slot("centre_id"), lang,
+                                         "declined" if declined else "fallback"), lang)
         return [UserUtteranceReverted()]
+
+
+class ActionFeedback(Action):
+    """A visitor's 👍/👎 (and comment) on an answer: thanks, nothing else. The rating itself is the user
+    message (/feedback{...}, stored in the tracker store); no slot changes, so the conversation's topic
+    and place stay as they were for the next question."""
+
+    def name(self) -> Text:
+        return "action_feedback"
+
+    async def run(self, dispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        latest = tracker.latest_message or {}
+        rating = feedback.from_entities(latest.get("entities") or [])
+        lang = _lang(tracker)
+        if rating is None:
+            logger.warning("feedback: a feedback message without a valid answer_id and rating")
+        elif not _answered(tracker, rating["answer_id"]):
+            logger.warning("feedback: answer %s is not in this conversation", rating["answer_id"])
+        key = ("feedback_thanks_comment" if rating and rating.get("comment")
+               else "feedback_thanks_down" if rating and rating["rating"] == "down" else "feedback_thanks_up")
+        _say(dispatcher, answers.Answer(answers.t(key, lang)), lang)
+        return []
+
+
+def _answered(tracker: Tracker, answer_id: str) -> bool:
+    for event in tracker.events or []:
+        if event.get("event") == "bot" and \
+                ((event.get("metadata") or {}).get(feedback.METADATA_KEY) or {}).get("answer_id") == answer_id:
+            return True
+    return False

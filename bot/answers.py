@@ -13,6 +13,7 @@ text that exists in Swedish only is shown with an "(in Swedish)" lead. Nothing h
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -35,8 +36,20 @@ DENY = "/deny"
 
 @dataclass
 class Answer:
+    """One bot message. kind/reason/topic/centre/county become the message's feedback tag
+    (bot/feedback.py): "registry" answers can be rated, "unanswered" ones say why."""
     text: str
     buttons: List[Dict[str, str]] = field(default_factory=list)
+    kind: str = "other"
+    reason: Optional[str] = None
+    topic: Optional[str] = None
+    centre: Optional[str] = None
+    county: Optional[str] = None
+
+    def tag(self) -> Dict[str, Any]:
+        from bot.feedback import tag
+
+        return tag(self.kind, self.reason, self.topic, self.centre, self.county)
 
 
 @lru_cache(maxsize=1)
@@ -174,7 +187,7 @@ def ask_place(lang: str) -> Answer:
 
 
 def unknown_place(place: str, lang: str) -> Answer:
-    return Answer(t("unknown_place", _lang(lang), place=place))
+    return Answer(t("unknown_place", _lang(lang), place=place), kind="unanswered", reason="unknown_place")
 
 
 def ambiguous_place(place: str, candidates: Iterable[Any], lang: str) -> Answer:
@@ -222,7 +235,8 @@ def place_known(registry: Any, where: str, county_code: str, lang: str) -> Answe
         text = t("centre_intro", lang, county=county, centre=centre.name) + " " + t("overview_prompt", lang)
     else:
         text = t("place_known", lang, where=where, county=county, centre=centre.name)
-    return Answer(text, topic_buttons(lang))
+    # A question back ("what would you like to know?"), not an answer to rate; the tag names the place.
+    return Answer(text, topic_buttons(lang), centre=centre.id, county=county_code)
 
 
 def premise_note(place: str, county: str, centre_name: str, lang: str) -> str:
@@ -232,13 +246,14 @@ def premise_note(place: str, county: str, centre_name: str, lang: str) -> str:
 
 def outside_sweden(place: str, lang: str) -> Answer:
     """A place outside Sweden: the bot covers Sweden's regional film centres only (names no centre)."""
-    return Answer(t("outside_sweden", _lang(lang), place=place))
+    return Answer(t("outside_sweden", _lang(lang), place=place), kind="unanswered", reason="out_of_scope")
 
 
 def out_of_scope_place(place: str, lang: str) -> Answer:
     """A place with a need that is not about film ("tandläkare i Borås"): names no centre."""
     lang = _lang(lang)
-    return Answer(t("out_of_scope_place", lang, place=place), topic_buttons(lang))
+    return Answer(t("out_of_scope_place", lang, place=place), topic_buttons(lang), kind="unanswered",
+                  reason="out_of_scope")
 
 
 def confirm_start_over(lang: str) -> Answer:
@@ -406,7 +421,7 @@ def answer_topic(registry: Any, county_code: str, topic: str, lang: str,
     centre = registry.centre_for_county(county_code) if county_code else None
     if centre is None:
         return ask_place(lang)
-    return _topic_answer(registry, centre, topic, lang, today, county_name(registry, county_code))
+    return _topic_answer(registry, centre, topic, lang, today, county_name(registry, county_code), county_code)
 
 
 def answer_centre_topic(registry: Any, centre_id: str, topic: str, lang: str,
@@ -415,22 +430,24 @@ def answer_centre_topic(registry: Any, centre_id: str, topic: str, lang: str,
     lang = _lang(lang)
     centre = registry.centre(centre_id) if centre_id else None
     if centre is None:
-        return Answer(t("unknown_centre", lang))
-    return _topic_answer(registry, centre, topic, lang, today, counties_text(registry, centre.counties, lang))
+        return Answer(t("unknown_centre", lang), kind="unanswered", reason="unknown_place")
+    return _topic_answer(registry, centre, topic, lang, today, counties_text(registry, centre.counties, lang),
+                         centre.counties[0] if len(centre.counties) == 1 else None)
 
 
 def _topic_answer(registry: Any, centre: Any, topic: str, lang: str, today: Optional[dt.date],
-                  where: str) -> Answer:
+                  where: str, county_code: Optional[str] = None) -> Answer:
     """Centre (or, for a split body, the unit), its sourced offers on the topic with source and date, at
-    most one freshness note, and how to get in touch. `where`: the län named in the answer."""
+    most one freshness note, and how to get in touch. `where`: the län named in the answer
+    (`county_code` its code, when one län is meant). No sourced fact on the topic: tagged no_facts."""
     if topic == "contact":
-        return answer_contact(registry, centre, where, lang, today)
+        return dataclasses.replace(answer_contact(registry, centre, where, lang, today), county=county_code)
     if topic == "centre":
         first = [t("centre_intro", lang, county=where, centre=centre.name)]
         if len(centre.counties) > 1:
             first.append(t("centre_covers", lang, centre=centre.name,
                            counties=counties_text(registry, centre.counties, lang)))
-        return _overview(registry, centre, lang, today, first)
+        return dataclasses.replace(_overview(registry, centre, lang, today, first), county=county_code)
     unit = registry.unit_for(centre.id, topic) if getattr(centre, "units", None) else None
     name = unit.name if unit is not None else centre.name
     topic_label = topic_name(topic, lang)
@@ -451,7 +468,10 @@ def _topic_answer(registry: Any, centre: Any, topic: str, lang: str, today: Opti
     contact, contact_facts = _contact_block(centre, unit, lang)
     parts.extend(_freshness(shown + contact_facts, lang, today))
     parts.extend(contact)
-    return Answer("\n".join(parts))
+    if not shown:
+        return Answer("\n".join(parts), kind="unanswered", reason="no_facts", topic=topic, centre=centre.id,
+                      county=county_code)
+    return Answer("\n".join(parts), kind="registry", topic=topic, centre=centre.id, county=county_code)
 
 
 def answer_contact(registry: Any, centre: Any, county: str, lang: str,
@@ -473,7 +493,8 @@ def answer_contact(registry: Any, centre: Any, county: str, lang: str,
     contact, contact_facts = _contact_block(centre, None, lang)
     parts.extend(_freshness(facts + contact_facts, lang, today))
     parts.extend(contact)
-    return Answer("\n".join(parts))
+    return Answer("\n".join(parts), kind="registry", topic="contact", centre=centre.id,
+                  county=centre.counties[0] if len(centre.counties) == 1 else None)
 
 
 def centre_overview(registry: Any, centre_id: str, lang: str) -> Answer:
@@ -482,7 +503,7 @@ def centre_overview(registry: Any, centre_id: str, lang: str) -> Answer:
     lang = _lang(lang)
     centre = registry.centre(centre_id) if centre_id else None
     if centre is None:
-        return Answer(t("unknown_centre", lang))
+        return Answer(t("unknown_centre", lang), kind="unanswered", reason="unknown_place")
     first = [t("overview_intro", lang, centre=centre.name,
                counties=counties_text(registry, centre.counties, lang))]
     return _overview(registry, centre, lang, None, first)
@@ -511,7 +532,8 @@ def _overview(registry: Any, centre: Any, lang: str, today: Optional[dt.date], f
     parts.extend(_freshness(contact_facts, lang, today))
     parts.extend(contact)
     parts.append(t("overview_prompt", lang))
-    return Answer("\n".join(parts), topic_buttons(lang))
+    return Answer("\n".join(parts), topic_buttons(lang), kind="registry", topic="centre", centre=centre.id,
+                  county=centre.counties[0] if len(centre.counties) == 1 else None)
 
 
 def list_centres(registry: Any, lang: str) -> Answer:
@@ -521,21 +543,24 @@ def list_centres(registry: Any, lang: str) -> Answer:
         counties = ", ".join(county_name(registry, code) for code in centre.counties)
         lines.append(t("list_line", lang, centre=centre.name, counties=counties, website=_website(centre)))
     lines.append(t("list_outro", lang))
-    return Answer("\n".join(lines))
+    return Answer("\n".join(lines), kind="registry")
 
 
-def handoff(registry: Any, centre_id: Optional[str], lang: str) -> Answer:
-    """The graceful "vet inte": a person at the visitor's centre if known, else Filmregionerna."""
+def handoff(registry: Any, centre_id: Optional[str], lang: str, reason: str = "fallback") -> Answer:
+    """The graceful "vet inte": a person at the visitor's centre if known, else Filmregionerna.
+    `reason`: "declined" when the visitor turned down the "Menade du ...?" suggestions."""
     lang = _lang(lang)
     centre = registry.centre(centre_id) if centre_id else None
     if centre is None:
-        return Answer(t("handoff_general", lang))
+        return Answer(t("handoff_general", lang), kind="unanswered", reason=reason)
     contact = _contact_text(centre) or _website(centre)
-    return Answer(t("handoff_centre", lang, centre=centre.name, contact=contact))
+    return Answer(t("handoff_centre", lang, centre=centre.name, contact=contact), kind="unanswered",
+                  reason=reason, centre=centre.id)
 
 
 def ask_rephrase(lang: str) -> Answer:
-    return Answer(t("ask_rephrase", _lang(lang)))
+    """Asked after the visitor said none of the "Menade du ...?" suggestions fit."""
+    return Answer(t("ask_rephrase", _lang(lang)), kind="unanswered", reason="declined")
 
 
 def did_you_mean(intents: List[str], lang: str) -> Answer:
@@ -543,7 +568,7 @@ def did_you_mean(intents: List[str], lang: str) -> Answer:
     lang = _lang(lang)
     buttons = [{"title": label("intent_labels", i, lang), "payload": f"/{i}"} for i in intents[:3]]
     buttons.append({"title": t("something_else", lang), "payload": SOMETHING_ELSE})
-    return Answer(t("did_you_mean", lang), buttons)
+    return Answer(t("did_you_mean", lang), buttons, kind="unanswered", reason="fallback")
 
 
 def faq_did_you_mean(subintents: List[str], lang: str) -> Answer:
@@ -553,4 +578,4 @@ def faq_did_you_mean(subintents: List[str], lang: str) -> Answer:
         q = label("faq_questions", sub, lang)
         buttons.append({"title": q, "payload": q})
     buttons.append({"title": t("something_else", lang), "payload": SOMETHING_ELSE})
-    return Answer(t("did_you_mean", lang), buttons)
+    return Answer(t("did_you_mean", lang), buttons, kind="unanswered", reason="fallback")

@@ -14,6 +14,7 @@ Pure Python (no Rasa): actions/actions.py passes the tracker's slots and the par
 """
 from __future__ import annotations
 
+import dataclasses
 from types import SimpleNamespace
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -35,7 +36,7 @@ def _with_premise(answer: answers.Answer, premise: Optional[Dict[str, Any]], lan
         return answer
     note = answers.premise_note(premise.get("place") or "", premise.get("county") or "",
                                 premise.get("centre_name") or "", lang)
-    return answers.Answer(note + "\n" + answer.text, answer.buttons)
+    return dataclasses.replace(answer, text=note + "\n" + answer.text)
 
 
 def topic_of(intent: Optional[str], decision: Dict[str, Any], slots: Slots) -> Optional[str]:
@@ -95,7 +96,7 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
     candidates = decision.get("candidates") or []
     if candidates and decision.get("each") and len(candidates) <= 3:
         # "Vem ger kortfilmsstöd i respektive kommun?": one answer per place
-        parts, buttons = [], []
+        parts, buttons, ones = [], [], []
         for c in candidates:
             code = c.get("county_code")
             if not code or registry.county(code) is None:
@@ -103,10 +104,16 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
             one = (answers.answer_topic(registry, code, topic, lang) if topic
                    else answers.place_known(registry, c.get("kommun") or c.get("county") or "", code, lang))
             parts.append(one.text)
+            ones.append(one)
             buttons = buttons or one.buttons
         if parts:
-            return answers.Answer("\n\n".join(parts), buttons), {"pending_topic": None,
-                                                                  **({"last_topic": topic} if topic else {})}
+            # one message about several places: an answer when any part is; the centre only when one
+            answered = [o for o in ones if o.kind == "registry"] or ones
+            same = lambda attr: len({getattr(o, attr) for o in ones}) == 1  # noqa: E731
+            joined = answers.Answer("\n\n".join(parts), buttons, kind=answered[0].kind, reason=answered[0].reason,
+                                    topic=answered[0].topic, centre=ones[0].centre if same("centre") else None,
+                                    county=ones[0].county if same("county") else None)
+            return joined, {"pending_topic": None, **({"last_topic": topic} if topic else {})}
     if candidates:
         names = [p.get("text") for p in decision.get("places") or []
                  if p.get("text") and p.get("status") in ("found", "ambiguous")]
@@ -143,7 +150,8 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
                 note = answers.premise_note(premise.get("place") or "", premise.get("county") or "",
                                             premise.get("centre_name") or "", lang)
                 return answers.Answer(note + " " + answers.t("overview_prompt", lang),
-                                      answers.topic_buttons(lang)), updates
+                                      answers.topic_buttons(lang), centre=updates["centre_id"],
+                                      county=county_code), updates
             return answers.place_known(registry, place_name(place), county_code, lang), updates
         answer = answers.answer_topic(registry, county_code, topic, lang)
         updates.update({"last_topic": topic, "pending_topic": None})

@@ -4,6 +4,12 @@ domain.yml keeps each response's English text as a variation conditioned on the 
 generator fills that condition from the conversation itself (bot.lang.conversation_language over the
 newest user messages), so no action has to run on every turn just to set a slot.
 Configured in the endpoints files: `nlg: {type: bot.nlg.LanguageNLG}`.
+
+Every response also gets its feedback tag (bot.feedback.response_tag: FAQ answers rateable with a new
+answer_id, the out-of-scope reply "unanswered", the rest "other") and the language under
+`filmbot_lang`. Rasa keeps the keys of a generated response that are not text/buttons/... as the
+BotUttered event's metadata and passes them to the output channel; an action that sends a response
+by name with its own tag (utter_message(response=..., filmbot=...)) overrides this one.
 """
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from typing import Any, Dict, Optional, Text
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 
+from bot import feedback
 from bot.channels import privacy
 from bot.lang import conversation_language, user_texts_newest_first
 
@@ -31,4 +38,8 @@ class LanguageNLG(TemplatedNaturalLanguageGenerator):
                        **kwargs: Any) -> Optional[Dict[Text, Any]]:
         filled_slots = tracker.current_slot_values()
         filled_slots["language"] = tracker_language(tracker)
-        return self.generate_from_slots(utter_action, filled_slots, output_channel, **kwargs)
+        message = self.generate_from_slots(utter_action, filled_slots, output_channel, **kwargs)
+        if message is not None:
+            message.setdefault(feedback.METADATA_KEY, feedback.response_tag(utter_action))
+            message.setdefault(feedback.LANG_KEY, filled_slots["language"])
+        return message

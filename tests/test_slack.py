@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import itertools
 import json
+import re
 import time
 import urllib.parse
 from typing import Any, Dict, List, Optional
@@ -258,6 +259,84 @@ def test_more_than_five_buttons_split_and_button_click_answered_in_thread(slack)
     answer = joined(after[n_before:])
     assert "Film i Dalarna" in answer, after
     assert slack.fake.posts(channel="DBTN1") == after  # everything stayed in the thread
+
+
+def _stored(stack: BotStack, sender: str) -> List[Dict[str, Any]]:
+    import sqlite3
+
+    con = sqlite3.connect(stack.tracker_db)
+    try:
+        rows = con.execute("SELECT type_name, intent_name, data FROM events WHERE sender_id = ? ORDER BY id",
+                           (sender,)).fetchall()
+    finally:
+        con.close()
+    return [dict(json.loads(data), _type=kind, _intent=intent) for kind, intent, data in rows]
+
+
+def _feedback_buttons(post: Dict[str, Any]) -> List[Dict[str, Any]]:
+    return [el for block in post.get("blocks") or [] if block.get("type") == "actions"
+            for el in block.get("elements") or [] if str(el.get("action_id", "")).startswith("filmbot_feedback")]
+
+
+def _click(fake: FakeSlack, post: Dict[str, Any], button: Dict[str, Any], channel: str, thread_ts: str,
+           user: str = "U1") -> bytes:
+    """The form body Slack posts when `user` clicks `button` of the bot's message `post`."""
+    ts = next(c["ts"] for c in fake.calls if c["method"] == "chat.postMessage" and c["body"] is post)
+    payload = {
+        "type": "block_actions", "trigger_id": f"trig-{_ts()}", "team": {"id": "T0FAKE"},
+        "user": {"id": user, "username": "anna"}, "channel": {"id": channel, "name": "directmessage"},
+        "container": {"type": "message", "channel_id": channel, "message_ts": ts, "is_ephemeral": False},
+        "message": {"type": "message", "bot_id": "B0FAKE", "ts": ts, "thread_ts": thread_ts,
+                    "text": post.get("text"), "blocks": post.get("blocks")},
+        "actions": [{"type": "button", "action_id": button["action_id"], "block_id": "filmbot_feedback",
+                     "value": button["value"], "text": button["text"], "action_ts": _ts()}],
+    }
+    return urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def test_feedback_buttons_and_a_signed_click_stored_against_the_answer(slack):
+    _, _, _, root = slack.dm("Var kan jag få stöd för kortfilm i Dalarna?", channel="DFB1")
+    posts = slack.replies("DFB1", root)
+    rateable = [p for p in posts if _feedback_buttons(p)]
+    assert len(rateable) == 1, posts                        # once per answer, on its last message
+    up, down = _feedback_buttons(rateable[0])
+    assert (up["action_id"], down["action_id"]) == ("filmbot_feedback_up", "filmbot_feedback_down")
+    assert up["value"] == down["value"] and re.match(r"^[0-9a-f]{12}$", up["value"])
+    assert (up["text"]["text"], down["text"]["text"]) == ("👍", "👎")
+    assert down["accessibility_label"] == "Dåligt svar"
+    answer_id = up["value"]
+    sender = f"U1_DFB1_{root}"                               # the thread's conversation
+    tags = [(e.get("metadata") or {}).get("filmbot") or {} for e in _stored(slack.stack, sender) if e["_type"] == "bot"]
+    assert answer_id in [t.get("answer_id") for t in tags]
+
+    # a forged click (wrong secret) and one without signature: refused, nothing stored or posted
+    n_posts = len(slack.fake.posts(channel="DFB1"))
+    body = _click(slack.fake, rateable[0], down, "DFB1", root)
+    status, _ = slack.post(body, slack.headers(body, secret="not-the-secret",
+                                               content_type="application/x-www-form-urlencoded"))
+    assert status in (400, 401)
+    status, _ = slack.post(body, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert status in (400, 401)
+    time.sleep(SETTLE)
+    assert not [e for e in _stored(slack.stack, sender) if e["_intent"] == "feedback"]
+    assert len(slack.fake.posts(channel="DFB1")) == n_posts
+    log = (slack.stack.workdir / "rasa.log").read_text(errors="replace")
+    assert "Traceback" not in log
+
+    status, _ = slack.post(body, slack.headers(body, content_type="application/x-www-form-urlencoded"))
+    assert status == 200
+    slack.fake.wait_for_posts(n_posts + 1, timeout=REPLY_TIMEOUT, channel="DFB1", thread_ts=root)
+    slack.fake.wait_quiet(1.0)
+    rated = [e for e in _stored(slack.stack, sender) if e["_intent"] == "feedback"]
+    assert len(rated) == 1
+    values = {x["entity"]: x["value"] for x in rated[0]["parse_data"]["entities"]}
+    assert values == {"answer_id": answer_id, "rating": "down"}
+    thanks = slack.fake.posts(channel="DFB1", thread_ts=root)[n_posts:]
+    assert thanks and not any(_feedback_buttons(p) for p in thanks)       # the thanks is not rateable
+    assert not any(e["_type"] == "user" and e.get("text") == answer_id for e in _stored(slack.stack, sender))
+    updates = [c["body"] for c in slack.fake.calls if c["method"] == "chat.update"]
+    assert updates and updates[-1]["channel"] == "DFB1"
+    assert not _feedback_buttons(updates[-1]) and "👎" in json.dumps(updates[-1]["blocks"], ensure_ascii=False)
 
 
 # -- no server needed -----------------------------------------------------------------------------

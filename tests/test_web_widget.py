@@ -287,6 +287,105 @@ def test_markup_is_shown_as_text_never_executed(page):
     assert page.evaluate("() => window.__xss") is None
 
 
+def _feedback_rows(bot, sender: str, wait_for: int, timeout: float = 30.0) -> tuple:
+    """(answer ids of the stored rateable bot messages in order, feedback entity dicts in order), once
+    `wait_for` feedback messages are stored (the widget sends them without waiting for an answer)."""
+    deadline = time.time() + timeout
+    while True:
+        con = sqlite3.connect(bot.tracker_db)
+        try:
+            rows = con.execute("SELECT type_name, intent_name, data FROM events WHERE sender_id = ? ORDER BY id",
+                               (sender,)).fetchall()
+        finally:
+            con.close()
+        ids, rated = [], []
+        for kind, intent, data in rows:
+            event = json.loads(data)
+            tag = (event.get("metadata") or {}).get("filmbot") or {}
+            if kind == "bot" and tag.get("answer_id"):
+                ids.append(tag["answer_id"])
+            if kind == "user" and intent == "feedback":
+                rated.append({e["entity"]: e["value"] for e in event["parse_data"]["entities"]})
+        if len(rated) >= wait_for or time.time() > deadline:
+            return ids, rated
+        time.sleep(0.3)
+
+
+def test_rate_answers_up_and_down_with_comment(browser, site, bot):
+    context = browser.new_context(viewport={"width": 1024, "height": 860}, locale="sv-SE")
+    pg = context.new_page()
+    pg.errors = []
+    pg.on("pageerror", lambda exc: pg.errors.append(str(exc)))
+    try:
+        pg.goto(site)
+        wait_greeting(pg)
+        pg.get_by_role("button", name="Jag förstår").click()
+        expect(pg.locator(".fb-messages .fb-bot").first.locator(".fb-rate")).to_have_count(0)  # a greeting
+
+        # 👍 with the mouse on the first answer
+        ask(pg, "Var kan jag få stöd för kortfilm i Dalarna?")
+        first = pg.locator(".fb-messages .fb-bot").filter(has=pg.locator(".fb-feedback")).last
+        up, down = first.get_by_role("button", name="Bra svar"), first.get_by_role("button", name="Dåligt svar")
+        expect(up).to_have_attribute("aria-pressed", "false")
+        expect(up).to_be_enabled()
+        n_bot = bot_messages(pg).count()
+        up.click()
+        expect(up).to_be_disabled()
+        expect(down).to_be_disabled()
+        expect(up).to_have_attribute("aria-pressed", "true")
+        expect(down).to_have_attribute("aria-pressed", "false")
+        expect(bot_messages(pg)).to_have_count(n_bot + 1, timeout=ANSWER_TIMEOUT)   # the bot's thanks
+        expect(first.locator(".fb-comment")).to_have_count(0)
+
+        # 👎 with the keyboard on the second answer, then the comment
+        ask(pg, "Finns det stöd för dokumentärfilm i Jämtland?")
+        second = pg.locator(".fb-messages .fb-bot").filter(has=pg.locator(".fb-feedback")).last
+        pg.get_by_label("Skriv din fråga").focus()
+        for _ in range(12):
+            pg.keyboard.press("Shift+Tab")
+            if pg.evaluate("() => document.activeElement.getAttribute('aria-label')") == "Dåligt svar":
+                break
+        else:
+            pytest.fail("the 👎 button was not reachable with the keyboard")
+        pg.keyboard.press("Enter")
+        down2 = second.get_by_role("button", name="Dåligt svar")
+        expect(down2).to_have_attribute("aria-pressed", "true")
+        expect(second.get_by_role("button", name="Bra svar")).to_be_disabled()
+        field = second.get_by_label("Vad saknades?")
+        expect(field).to_be_focused()
+        pg.keyboard.type("Stödbeloppen saknades <b>x</b>")
+        pg.keyboard.press("Enter")
+        expect(second.locator(".fb-comment-done")).to_be_visible()
+        expect(second.locator(".fb-comment")).to_have_count(0)
+        assert second.locator("b").count() == 0
+
+        sid = session_id(pg)
+        ids, rated = _feedback_rows(bot, sid, 3)
+        assert len(ids) >= 2, ids
+        assert rated == [{"answer_id": ids[0], "rating": "up"},
+                         {"answer_id": ids[1], "rating": "down"},
+                         {"answer_id": ids[1], "rating": "down", "comment": "Stödbeloppen saknades <b>x</b>"}]
+        assert not any("/feedback" in t for t in user_messages(pg).all_inner_texts())   # no visitor bubble
+
+        # the state survives a reload: still one rating per answer
+        pg.reload()
+        rated_boxes = pg.locator(".fb-messages .fb-feedback")
+        expect(rated_boxes).to_have_count(2)
+        expect(rated_boxes.nth(0).get_by_role("button", name="Bra svar")).to_have_attribute("aria-pressed", "true")
+        expect(rated_boxes.nth(1).get_by_role("button", name="Dåligt svar")).to_be_disabled()
+        expect(pg.locator(".fb-comment")).to_have_count(0)
+
+        # an English conversation gets English labels
+        ask(pg, "Where can I get funding for a short film in Skåne?")
+        english = pg.locator(".fb-messages .fb-feedback").last
+        expect(english.get_by_role("button", name="Good answer")).to_be_enabled()
+        expect(english.get_by_role("button", name="Bad answer")).to_be_enabled()
+        pg.screenshot(path=str(OUT / "feedback.png"))
+        assert not pg.errors, pg.errors
+    finally:
+        context.close()
+
+
 def test_mobile_width(browser, site):
     context = browser.new_context(viewport={"width": 375, "height": 700}, locale="sv-SE",
                                   is_mobile=True, has_touch=True)

@@ -13,6 +13,12 @@
  * widget.css and socket.io.min.js are loaded from the folder widget.js comes from (unless window.io
  * already exists). Everything the bot or the visitor wrote is rendered with textContent / DOM nodes,
  * never as HTML.
+ *
+ * Feedback: a bot message whose metadata.filmbot.answer_id is set (registry and FAQ answers, see
+ * bot/feedback.py) gets a 👍 / 👎 pair of buttons (aria-pressed). One rating per answer: after a click
+ * both are disabled and the chosen one stays pressed. After 👎 a one-line field asks what was missing.
+ * Ratings are sent as the user message /feedback{"answer_id","rating"[,"comment"]} (not shown as a
+ * visitor bubble); the bot's thanks is shown like any answer. Labels follow metadata.filmbot_lang.
  */
 (function () {
   "use strict";
@@ -50,6 +56,16 @@
     bot: "Boten",
     messages: "Samtal med Filmregionernas chattbot",
   };
+
+  // Feedback labels per conversation language (metadata.filmbot_lang of the rated answer).
+  var FEEDBACK = {
+    sv: { group: "Hjälpte svaret?", up: "Bra svar", down: "Dåligt svar", missing: "Vad saknades?",
+          send: "Skicka", placeholder: "Skriv kort vad som saknades…", thanks: "Kommentaren är skickad." },
+    en: { group: "Did this answer help?", up: "Good answer", down: "Bad answer", missing: "What was missing?",
+          send: "Send", placeholder: "Say briefly what was missing…", thanks: "Your comment has been sent." },
+  };
+  var ANSWER_ID_RE = /^[0-9a-f]{12}$/;
+  var MAX_COMMENT = 300;
 
   // --- state in sessionStorage: survives a reload, not a closed tab -------------------------------
 
@@ -254,7 +270,69 @@
       });
       li.appendChild(group);
     }
+    if (msg.from === "bot" && typeof msg.answerId === "string" && ANSWER_ID_RE.test(msg.answerId)) {
+      li.appendChild(renderFeedback(msg));
+    }
     ui.messages.appendChild(li);
+  }
+
+  // 👍 / 👎 under a rateable answer; `msg` is the history entry (its rating is saved with the history).
+  function renderFeedback(msg) {
+    var L = FEEDBACK[msg.lang === "en" ? "en" : "sv"];
+    var box = el("div", { className: "fb-feedback", role: "group", "aria-label": L.group });
+    var rates = [["up", "👍", L.up], ["down", "👎", L.down]].map(function (r) {
+      var btn = el("button", { type: "button", className: "fb-rate fb-rate-" + r[0], "aria-label": r[2],
+                               title: r[2], "aria-pressed": String(msg.rating === r[0]),
+                               disabled: !!msg.rating, "data-rating": r[0], text: r[1] });
+      box.appendChild(btn);
+      return btn;
+    });
+    var comment = null;
+
+    function showComment() {
+      if (comment || msg.commented) return;
+      var id = "fb-comment-" + msg.answerId;
+      var input = el("input", { type: "text", id: id, className: "fb-comment-input", maxlength: String(MAX_COMMENT),
+                                autocomplete: "off", placeholder: L.placeholder });
+      comment = el("form", { className: "fb-comment" }, [
+        el("label", { "for": id, className: "fb-comment-label", text: L.missing }),
+        el("div", { className: "fb-comment-row" }, [
+          input, el("button", { type: "submit", className: "fb-comment-send", text: L.send }),
+        ]),
+      ]);
+      comment.addEventListener("submit", function (ev) {
+        ev.preventDefault();
+        var text = input.value.replace(/\s+/g, " ").trim().slice(0, MAX_COMMENT);
+        if (!text) { input.focus(); return; }
+        msg.commented = true;
+        saveState();
+        sendFeedback({ answer_id: msg.answerId, rating: "down", comment: text });
+        var done = el("p", { className: "fb-comment-done", role: "status", text: L.thanks });
+        box.replaceChild(done, comment);
+        comment = null;
+        ui.input.focus();
+      });
+      box.appendChild(comment);
+      return input;
+    }
+
+    rates.forEach(function (btn) {
+      btn.addEventListener("click", function () {
+        if (msg.rating) return;
+        var rating = btn.getAttribute("data-rating");
+        msg.rating = rating;
+        saveState();
+        rates.forEach(function (b) {
+          b.disabled = true;
+          b.setAttribute("aria-pressed", String(b === btn));
+        });
+        sendFeedback({ answer_id: msg.answerId, rating: rating });
+        var field = rating === "down" ? showComment() : null;
+        (field || ui.input).focus();
+      });
+    });
+    if (msg.rating === "down" && !msg.commented) showComment();
+    return box;
   }
 
   function renderHistory() {
@@ -307,9 +385,13 @@
     var att = data.attachment;
     var image = att && att.type === "image" && att.payload && typeof att.payload.src === "string" ? att.payload.src : null;
     if (!text && !buttons.length && !image) return;
+    var meta = data.metadata && typeof data.metadata === "object" ? data.metadata : {};
+    var tag = meta.filmbot && typeof meta.filmbot === "object" ? meta.filmbot : {};
+    var answerId = typeof tag.answer_id === "string" && ANSWER_ID_RE.test(tag.answer_id) ? tag.answer_id : null;
     showTyping(false);
     showStatus(null);
-    addMessage({ from: "bot", text: text, buttons: buttons, image: image });
+    addMessage({ from: "bot", text: text, buttons: buttons, image: image, answerId: answerId,
+                 lang: meta.filmbot_lang === "en" ? "en" : "sv", rating: null, commented: false });
   }
 
   // --- socket.io -----------------------------------------------------------------------------------
@@ -377,6 +459,18 @@
   function send(payload, shown) {
     addMessage({ from: "user", text: shown });
     showTyping(true);
+    if (ready && socket && socket.connected) {
+      emit(payload);
+    } else {
+      queue.push(payload);
+      connect();
+    }
+  }
+
+  // A rating goes to the bot as a user message, without a visitor bubble and without disabling the
+  // answer buttons of the conversation (the visitor has not answered anything).
+  function sendFeedback(body) {
+    var payload = "/feedback" + JSON.stringify(body);
     if (ready && socket && socket.connected) {
       emit(payload);
     } else {

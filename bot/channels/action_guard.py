@@ -200,7 +200,11 @@ def install() -> None:
         from bot.nlg import tracker_language
 
         lang = tracker_language(tracker)
-        return [BotUttered(text=unavailable_text(lang), metadata={ERROR_METADATA_KEY: "action_unavailable"})]
+        from bot import feedback
+
+        return [BotUttered(text=unavailable_text(lang), metadata={
+            ERROR_METADATA_KEY: "action_unavailable", feedback.METADATA_KEY: feedback.tag("other"),
+            feedback.LANG_KEY: lang})]
 
     import jsonschema
 

@@ -21,6 +21,8 @@ size of text. This one:
   model-less start, e.g. when a model server will provide one);
 - if Rasa itself fails while handling a message, the visitor gets the "cannot answer now" message
   instead of an empty list, and the text is not written to the log.
+Each reply message may carry `metadata: {"filmbot": {...}, "filmbot_lang": ...}` (bot/feedback.py: the
+answer_id a client needs to rate the answer), on the last part of a bot message split at blank lines.
 The limits, the cleaning and the refusals are the shared input contract of bot.channels.input_contract
 (socket.io and Slack apply the same); a refused request is logged as one WARNING line.
 Importing this module also installs bot.channels.action_guard (bounded, graceful action-server calls).
@@ -40,6 +42,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot import feedback
 from bot.channels import action_guard, privacy
 from bot.channels.input_contract import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, clean_text
 from bot.channels.input_contract import Rejected as BadRequest
@@ -102,6 +105,17 @@ def _model_arg() -> str:
     return "(default models/ folder)"
 
 
+class TaggedCollectingOutputChannel(CollectingOutputChannel):
+    """Rasa's REST collector, plus the bot message's feedback tag as `metadata` on its last part."""
+
+    async def send_response(self, recipient_id: Text, message: Dict[Text, Any]) -> None:
+        meta = feedback.metadata(message)
+        before = len(self.messages)
+        await super().send_response(recipient_id, message)
+        if meta and len(self.messages) > before:
+            self.messages[-1]["metadata"] = meta
+
+
 class RestInput(RasaRestInput):
     """Rasa's REST channel with input validation; keeps the name `rest` and its routes."""
 
@@ -136,7 +150,7 @@ class RestInput(RasaRestInput):
                 logger.warning("REST webhook: rejected a request (%s %s)", exc.status, exc.error)
                 return response.json({"error": exc.error}, status=exc.status)
             input_channel = channel or self.name()
-            collector = CollectingOutputChannel()
+            collector = TaggedCollectingOutputChannel()
             try:
                 await on_new_message(UserMessage(text, collector, sender, input_channel=input_channel,
                                                  metadata=metadata))

@@ -25,6 +25,12 @@ The channel keeps Rasa's name ``slack``, so Slack posts events and interactivity
   Here the first message carries the text and the first 5 buttons, and the rest follow in further
   messages of at most 5 buttons each, in order, in the same thread.
 - ``as_user`` is not sent: Slack answers ``invalid_arguments`` when it is used with a (granular) bot token.
+- Feedback: a rateable answer (bot/feedback.py tag with an answer_id) ends with a Block Kit actions block
+  of two buttons, 👍 ``filmbot_feedback_up`` and 👎 ``filmbot_feedback_down``, value = answer_id. Slack
+  posts a click as an interactivity request (form-encoded ``payload=``, signed like events) to the same
+  webhook; it becomes the user message ``/feedback{"answer_id": ..., "rating": ...}`` in the conversation
+  of the thread the answer is in (Rasa's button handling would send the bare value as text). After the
+  click the answer's buttons are replaced (chat.update) by a line that shows the choice.
 
 The signature check (HMAC of ``v0:{timestamp}:{body}`` with the signing secret, 5-minute window) is
 Rasa's own and unchanged: a bad signature or a stale timestamp gets 400 and nothing is processed.
@@ -44,6 +50,7 @@ from sanic import response
 from sanic.request import Request
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import feedback
 from bot.channels import input_contract as contract
 from bot.channels import slack_contract
 from bot.channels.seen_events import SeenEvents, describe, store_for_agent  # noqa: F401 (SeenEvents re-exported)
@@ -56,6 +63,33 @@ logger = logging.getLogger(__name__)
 
 DEFAULT_API_URL = "https://slack.com/api/"
 MAX_BUTTONS_PER_MESSAGE = 5
+FEEDBACK_BLOCK_ID = "filmbot_feedback"
+FEEDBACK_LABELS = {
+    "sv": {"up": "Bra svar", "down": "Dåligt svar", "chosen_up": "Du tyckte att svaret var bra. Tack!",
+           "chosen_down": "Du tyckte att svaret inte var bra. Tack!"},
+    "en": {"up": "Good answer", "down": "Bad answer", "chosen_up": "You found this answer good. Thank you!",
+           "chosen_down": "You found this answer not good. Thank you!"},
+}
+
+
+def feedback_block(answer_id: str, lang: Optional[str]) -> Dict[str, Any]:
+    """The 👍/👎 pair under a rateable answer (value: its answer_id)."""
+    labels = FEEDBACK_LABELS["en" if lang == "en" else "sv"]
+    return {"type": "actions", "block_id": FEEDBACK_BLOCK_ID, "elements": [
+        {"type": "button", "action_id": action_id, "value": answer_id, "accessibility_label": labels[rating],
+         "text": {"type": "plain_text", "text": "👍" if rating == "up" else "👎", "emoji": True}}
+        for action_id, rating in feedback.SLACK_ACTIONS.items()]}
+
+
+def chosen_blocks(blocks: Any, rating: str, lang: str) -> Optional[List[Dict[str, Any]]]:
+    """The answer's blocks with the feedback buttons replaced by a line naming the choice, or None."""
+    if not isinstance(blocks, list) or not any(isinstance(b, dict) and b.get("block_id") == FEEDBACK_BLOCK_ID
+                                               for b in blocks):
+        return None
+    labels = FEEDBACK_LABELS["en" if lang == "en" else "sv"]
+    line = {"type": "context", "elements": [{"type": "plain_text", "emoji": True,
+                                             "text": ("👍 " if rating == "up" else "👎 ") + labels["chosen_" + rating]}]}
+    return [line if isinstance(b, dict) and b.get("block_id") == FEEDBACK_BLOCK_ID else b for b in blocks]
 
 
 def api_url_from(value: Optional[str] = None) -> str:
@@ -76,11 +110,33 @@ class FilmSlackBot(SlackBot):
         kwargs.pop("as_user", None)  # rejected by Slack for granular bot tokens
         await super()._post_message(channel, **kwargs)
 
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        answer_id = feedback.rateable_id(kwargs)
+        if answer_id is None:
+            await super().send_text_message(recipient_id, text, **kwargs)
+            return
+        recipient = self.slack_channel or recipient_id
+        parts = text.strip().split("\n\n")
+        for part in parts[:-1]:
+            await self._post_message(channel=recipient, text=part, type="mrkdwn")
+        section = {"type": "section", "text": {"type": "mrkdwn", "text": parts[-1]}}
+        await self._post_message(channel=recipient, text=parts[-1],
+                                 blocks=[section, feedback_block(answer_id, kwargs.get(feedback.LANG_KEY))])
+
     async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]],
                                      **kwargs: Any) -> None:
         first, rest = buttons[:MAX_BUTTONS_PER_MESSAGE], buttons[MAX_BUTTONS_PER_MESSAGE:]
-        await super().send_text_with_buttons(recipient_id, text, first, **kwargs)
+        answer_id = feedback.rateable_id(kwargs)
         recipient = self.slack_channel or recipient_id
+        if answer_id is None:
+            await super().send_text_with_buttons(recipient_id, text, first, **kwargs)
+        else:  # Rasa's layout (text, then the buttons) with the feedback pair after them
+            blocks = [{"type": "section", "text": {"type": "plain_text", "text": text}},
+                      {"type": "actions", "elements": [
+                          {"type": "button", "text": {"type": "plain_text", "text": b["title"]}, "value": b["payload"]}
+                          for b in first]},
+                      feedback_block(answer_id, kwargs.get(feedback.LANG_KEY))]
+            await self._post_message(channel=recipient, text=text, blocks=blocks)
         for start in range(0, len(rest), MAX_BUTTONS_PER_MESSAGE):
             chunk = rest[start:start + MAX_BUTTONS_PER_MESSAGE]
             block = {
@@ -130,6 +186,16 @@ def malformed(request: Request) -> Optional[str]:
 
 class FilmSlackInput(SlackInput):
     """Rasa's SlackInput with retry deduplication and a configurable Web API URL (module docstring)."""
+
+    @staticmethod
+    def _get_interactive_response(action: Dict) -> Optional[Text]:
+        """A click on a feedback button is the feedback message; other buttons send their value."""
+        if str(action.get("action_id") or "") in feedback.SLACK_ACTIONS:
+            text = feedback.slack_click(action)
+            if text is None:
+                logger.warning("Slack: ignored a feedback click without a valid answer id")
+            return text
+        return SlackInput._get_interactive_response(action)
 
     @classmethod
     def from_credentials(cls, credentials: Optional[Dict[Text, Any]]) -> "FilmSlackInput":
@@ -194,6 +260,9 @@ class FilmSlackInput(SlackInput):
             reason = request.headers.get(self.retry_reason_header or "x-slack-retry-reason")
             logger.info(f"Slack event {keys} already handled (retry {retry_num or '-'}, {reason or '-'}): skipped")
             return response.text("", status=HTTPStatus.OK, headers={"X-Slack-No-Retry": "1"})
+        rated = feedback.parse_message_text(text)
+        if rated is not None:
+            self._spawn(self._show_choice(request, rated["rating"]))
         try:
             text = contract.check_text(text)
         except contract.Rejected as exc:
@@ -206,6 +275,24 @@ class FilmSlackInput(SlackInput):
         task = asyncio.ensure_future(coroutine)
         self._background_tasks.add(task)
         task.add_done_callback(self._background_tasks.discard)
+
+    async def _show_choice(self, request: Request, rating: str) -> None:
+        """Replaces the rated answer's 👍/👎 with a line that shows the choice (one rating per answer)."""
+        try:
+            payload = json.loads(request.form["payload"][0])
+            message = payload.get("message") or {}
+            channel = (payload.get("channel") or {}).get("id") or (payload.get("container") or {}).get("channel_id")
+            labels = [el.get("accessibility_label") for b in message.get("blocks") or [] if isinstance(b, dict)
+                      for el in b.get("elements") or [] if isinstance(el, dict)]
+            lang = "en" if FEEDBACK_LABELS["en"]["up"] in labels else "sv"
+            blocks = chosen_blocks(message.get("blocks"), rating, lang)
+            if not (channel and message.get("ts") and blocks):
+                return
+            bot = self.get_output_channel(channel)
+            await bot.client.chat_update(channel=channel, ts=message["ts"], blocks=blocks,
+                                         text=message.get("text") or "")
+        except Exception as exc:  # noqa: BLE001 - the rating is stored; this is only the display
+            logger.warning("Slack: could not update the rated answer (%s)", type(exc).__name__)
 
     async def _tell(self, metadata: Optional[Dict], text: str) -> None:
         """A short reply in the thread of the user's message, without involving Rasa."""

@@ -18,6 +18,10 @@ passed text of any size to the NLU, which blocks the event loop for every visito
   `input_error` + short message instead of engine.io's traceback;
 - accepted text is cleaned (control characters -> spaces) like REST.
 
+Bot messages carry the message's feedback tag: the last `bot_uttered` of each bot message (Rasa splits
+text at blank lines) has `metadata: {"filmbot": {"answer_id", "kind", ...}, "filmbot_lang": "sv"|"en"}`
+(bot/feedback.py), so the widget can offer 👍/👎 under rateable answers.
+
 credentials.yml:  bot.channels.socketio.SocketIOInput:  (same keys as `socketio:`)
 """
 from __future__ import annotations
@@ -33,6 +37,7 @@ from rasa.core.channels.socketio import SocketIOInput as RasaSocketIOInput
 from rasa.core.channels.socketio import SocketIOOutput
 from sanic import Blueprint
 
+from bot import feedback
 from bot.channels import input_contract as contract
 from bot.channels import privacy
 
@@ -41,6 +46,31 @@ privacy.install()  # personal data is removed before Rasa handles the message
 logger = logging.getLogger(__name__)
 
 ERROR_EVENT = "input_error"
+
+
+class FilmSocketIOOutput(SocketIOOutput):
+    """Rasa's socket.io output with the feedback tag on the last part of each bot message."""
+
+    async def send_text_message(self, recipient_id: Text, text: Text, **kwargs: Any) -> None:
+        parts = text.strip().split("\n\n")
+        meta = feedback.metadata(kwargs)
+        for i, part in enumerate(parts):
+            message: Dict[str, Any] = {"text": part}
+            if meta and i == len(parts) - 1:
+                message["metadata"] = meta
+            await self._send_message(recipient_id, message)
+
+    async def send_text_with_buttons(self, recipient_id: Text, text: Text, buttons: Any, **kwargs: Any) -> None:
+        parts = text.strip().split("\n\n") or [text]
+        meta = feedback.metadata(kwargs)
+        for i, part in enumerate(parts):
+            message = {"text": part, "quick_replies": []}
+            if i == len(parts) - 1:
+                message["quick_replies"] = [{"content_type": "text", "title": b["title"], "payload": b["payload"]}
+                                            for b in buttons]
+                if meta:
+                    message["metadata"] = meta
+            await self._send_message(recipient_id, message)
 
 
 def parse_user_message(data: Any, metadata_key: str, session_persistence: bool
@@ -120,7 +150,7 @@ class SocketIOInput(RasaSocketIOInput):
             except contract.Rejected as exc:
                 await reject(sid, exc, contract.language_of(data.get("message") if isinstance(data, dict) else None))
                 return
-            output_channel = SocketIOOutput(sio, self.bot_message_evt)
+            output_channel = FilmSocketIOOutput(sio, self.bot_message_evt)
             message = UserMessage(text, output_channel, session_id or sid, input_channel=self.name(),
                                   metadata=metadata)
             await on_new_message(message)
