@@ -18,7 +18,7 @@ TOKEN = "staff-test-token-4f1c9a"
 
 class PageServer:
     def __init__(self, endpoints: Path, token: Optional[str] = TOKEN, env: Optional[Dict[str, str]] = None,
-                 log: Optional[Path] = None):
+                 log: Optional[Path] = None, rasa_url: str = "http://127.0.0.1:9"):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         e = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
@@ -28,7 +28,7 @@ class PageServer:
         self.log = log
         out = open(log, "ab") if log else subprocess.DEVNULL
         self.proc = subprocess.Popen([str(VENV_BIN / "python"), "-m", "bot", "web", "--port", str(self.port),
-                                      "--rasa-url", "http://127.0.0.1:9", "--endpoints", str(endpoints)],
+                                      "--rasa-url", rasa_url, "--endpoints", str(endpoints)],
                                      cwd=ROOT, env=e, start_new_session=True, stdout=out,
                                      stderr=subprocess.STDOUT)
         if log:
