@@ -63,6 +63,10 @@ def follow_up_in_context(decision: Dict[str, Any], slots: Slots) -> bool:
     return any(slots.get(k) for k in ("last_topic", "pending_topic", "county_code", "centre_id"))
 
 
+# Decisions whose place is the one already talked about ("och jag med", "vad finns där?"), not a new one.
+PLACE_FROM_CONTEXT = ("same_place_as_before", "place_from_context")
+
+
 def remembered_place(decision: Dict[str, Any]) -> Slots:
     """Slots for the place of an out-of-scope message ("vilket fint väder i Ystad idag"), so that a later
     film question ("finns det stöd för kortfilm här?") knows where "här" is, while "vem ringer jag?" in the
@@ -160,7 +164,8 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
     if place is not None and place.get("status") == "unknown" and place.get("text"):
         return answers.unknown_place(place["text"], lang), {"pending_topic": topic}
 
-    if intent == "inform_place" and topic is None and not decision.get("places"):
+    if intent == "inform_place" and topic is None and not decision.get("places") \
+            and decision.get("reason") not in PLACE_FROM_CONTEXT:
         # "a place", says the classifier, but none is named and no question is pending: not understood
         offered = [r.get("name") for r in ranking or [] if r.get("name") and r.get("name") not in NOT_OFFERED]
         return answers.did_you_mean(offered[:2] or ["help"], lang), {}

@@ -85,3 +85,11 @@ def test_abroad_is_remembered(registry):
     later = decision(registry, "Kan jag söka regionalt filmstöd hos er?", "ask_production_funding", 0.9)
     answer, _ = reply(later, "ask_production_funding", {"foreign_place": updates["foreign_place"]}, "sv", registry)
     assert "utanför Sverige" in answer.text
+
+
+@pytest.mark.parametrize("text,guess", [("och jag med", "inform_place"), ("vad finns där?", "nlu_fallback")])
+def test_the_place_already_talked_about_is_answered_not_asked_back(registry, text, guess):
+    # "hon bor i Lessebo" -> Filmregion Sydost; "och jag med" names no place and no topic, but means that one
+    d = decision(registry, text, guess, 0.5)
+    answer, _ = reply(d, d["intent"], {"county_code": "07", "kommun_code": "0761"}, "sv", registry)
+    assert "Filmregion Sydost" in answer.text and "Menade du" not in answer.text, answer.text

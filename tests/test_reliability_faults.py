@@ -151,7 +151,9 @@ def test_broken_model_file_exits_with_clear_error(tmp_path, kind):
     proc = subprocess.run(
         [str(VENV_BIN / "rasa"), "run", "--model", str(model), "--endpoints", str(endpoints),
          "--credentials", str(ROOT / "credentials.yml"), "-i", "127.0.0.1", "-p", str(free_port())],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=240)
+        # Run from an empty folder: for a missing --model Rasa falls back to ./models, which on a
+        # developer's machine holds a working model (`make run`).
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=240)
     if kind == "missing":
         # Rasa itself stops before serving, with its own message (and, being Rasa 3.6, exit status 0).
         assert "No model found" in proc.stdout + proc.stderr, (proc.stdout + proc.stderr)[-2000:]

@@ -124,6 +124,9 @@ def test_rated_in_the_widget_seen_on_the_staff_page_and_confirmed_facts_change_t
         assert messages and sum(messages) == report["totals"]["messages"], messages
         expect(page.locator("#unanswered")).to_contain_text(UNANSWERED)
 
+        # both ratings, per centre: 👍 for Film i Dalarna, 👎 for Filmpool Jämtland
+        rows = page.eval_on_selector_all("#rates-centres tr", "trs => trs.map(t => Array.from(t.cells, c => c.textContent))")
+        assert ["Film i Dalarna", "1", "0", "100 %"] in rows and ["Filmpool Jämtland", "0", "1", "0 %"] in rows, rows
         down = page.locator("#downs li.down")
         expect(down).to_have_count(1)
         expect(down.locator(".comment")).to_have_text(COMMENT)
