@@ -120,3 +120,16 @@ def test_payload_only_intents_have_no_training_examples():
     assert PAYLOAD_ONLY_INTENTS <= set(_domain_intents())
     trained = {intent for intent, _ in _examples(TRAIN)}
     assert not PAYLOAD_ONLY_INTENTS & trained
+
+
+def test_payload_only_intents_are_in_no_rule_or_story():
+    # Rasa adds every intent and action named by a rule or story to the featurisers' vocabulary, so a rule
+    # for ratings would change the trained classifier; bot.policies.FeedbackPolicy answers them instead.
+    for path in (ROOT / "data").glob("*.yml"):
+        data = yaml.safe_load(path.read_text()) or {}
+        for flow in (data.get("rules") or []) + (data.get("stories") or []):
+            named = {step.get("intent") for step in flow.get("steps", [])} | \
+                {step.get("action") for step in flow.get("steps", [])}
+            assert not named & (PAYLOAD_ONLY_INTENTS | {"action_feedback"}), (path.name, flow.get("rule") or flow.get("story"))
+    config = yaml.safe_load((ROOT / "config.yml").read_text())
+    assert "bot.policies.FeedbackPolicy" in [p["name"] for p in config["policies"]]
