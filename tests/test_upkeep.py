@@ -31,7 +31,7 @@ from bot.upkeep import UpkeepError, confirm, confirm_facts, stale
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "registry" / "registry.yaml"
-REFERENCE = ROOT.parent / "shared" / "reference"
+REFERENCE = ROOT / "registry" / "reference"   # a copy of the researched reference the registry is generated from
 TODAY = dt.date.today()
 STALE_NOTE = {lang: A.t("stale_note", lang) for lang in ("sv", "en")}
 
