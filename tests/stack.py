@@ -43,7 +43,8 @@ def default_model() -> Path:
 class BotStack:
     def __init__(self, model: Optional[Path] = None, workdir: Optional[Path] = None,
                  extra_env: Optional[Dict[str, str]] = None, credentials: Optional[str] = None,
-                 endpoints_extra: str = "", rasa_args: Optional[List[str]] = None) -> None:
+                 endpoints_extra: str = "", rasa_args: Optional[List[str]] = None,
+                 tracker_store_type: str = "bot.tracker_store.WindowedSQLTrackerStore") -> None:
         self.model = Path(model or default_model())
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="filmbot-stack-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -55,7 +56,8 @@ class BotStack:
         self.endpoints = self.workdir / "endpoints.yml"
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.tracker_db}"\n'
+            '  enable_selective_domain: true\n'
+            f'tracker_store:\n  type: {tracker_store_type}\n  dialect: "sqlite"\n  db: "{self.tracker_db}"\n'
             'nlg:\n  type: bot.nlg.LanguageNLG\n'
             + endpoints_extra
         )
