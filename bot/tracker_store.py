@@ -92,8 +92,14 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
     def __init__(self, domain: Any = None, keep_turns: Any = DEFAULT_KEEP_TURNS, **kwargs: Any) -> None:
         super().__init__(domain, **kwargs)
         self.keep_turns = max(1, int(keep_turns))
-        if self.engine.dialect.name == "sqlite":
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            # SQLAlchemy 1.4 opens a new SQLite connection per session (NullPool): keep a few open instead
+            url = self.engine.url
+            self.engine.dispose()
+            self.engine = sa.create_engine(url, poolclass=sa.pool.QueuePool, pool_size=4, max_overflow=8,
+                                           connect_args={"check_same_thread": False})
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
+            self.sessionmaker = sa.orm.session.sessionmaker(bind=self.engine)
             with self.engine.connect() as conn:   # WAL is a property of the file: once is enough
                 conn.exec_driver_sql("PRAGMA journal_mode=WAL")
         self._meta = sa.MetaData()
@@ -160,14 +166,19 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
             rows = []
             for event in events[loaded.stored:]:
                 data = event.as_dict()
-                rows.append(self.SQLEvent(
-                    sender_id=tracker.sender_id, type_name=event.type_name, timestamp=data.get("timestamp"),
-                    intent_name=(data.get("parse_data", {}) or {}).get("intent", {}).get("name"),
-                    action_name=data.get("name"), data=json.dumps(data)))
+                rows.append({"sender_id": tracker.sender_id, "type_name": event.type_name,
+                             "timestamp": data.get("timestamp"),
+                             "intent_name": ((data.get("parse_data") or {}).get("intent") or {}).get("name"),
+                             "action_name": data.get("name"), "data": json.dumps(data)})
+            ids = loaded.ids
             if rows:
-                session.add_all(rows)
-                session.flush()
-            ids = None if loaded.ids is None else loaded.ids + [r.id for r in rows]
+                E = self.SQLEvent
+                session.execute(E.__table__.insert(), rows)
+                if ids is not None:   # the new rows' ids (the lock store lets one message of a visitor at a time)
+                    new_ids = [i for (i,) in session.execute(
+                        sa.select(E.id).where(E.sender_id == tracker.sender_id, E.id > (ids[-1] if ids else -1))
+                        .order_by(E.id))]
+                    ids = ids + new_ids if len(new_ids) == len(rows) else None
             self._move_window(session, tracker, events, loaded.carried, ids)
             session.commit()
         tracker._filmbot_loaded = _Loaded(stored=len(events), carried=loaded.carried, ids=ids)  # type: ignore

@@ -3,8 +3,9 @@
     with BotStack(model) as stack:
         stack.say("hej", sender="a")   # -> list of bot messages from /webhooks/rest/webhook
 
-Each stack gets its own folder (SQLite tracker, endpoints, credentials, logs). `restart_rasa()` and
-`stop_actions()/start_actions()` let tests exercise persistence and faults.
+Each stack gets its own folder (SQLite tracker, endpoints, credentials, logs); the endpoints are those
+of endpoints.yml (`tracker_store=` replaces the store's YAML block, e.g. for PostgreSQL).
+`restart_rasa()` and `stop_actions()/start_actions()` let tests exercise persistence and faults.
 """
 from __future__ import annotations
 
@@ -44,7 +45,7 @@ class BotStack:
     def __init__(self, model: Optional[Path] = None, workdir: Optional[Path] = None,
                  extra_env: Optional[Dict[str, str]] = None, credentials: Optional[str] = None,
                  endpoints_extra: str = "", rasa_args: Optional[List[str]] = None,
-                 tracker_store_type: str = "bot.tracker_store.WindowedSQLTrackerStore") -> None:
+                 tracker_store: Optional[str] = None) -> None:
         self.model = Path(model or default_model())
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="filmbot-stack-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -57,8 +58,9 @@ class BotStack:
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
             '  enable_selective_domain: true\n'
-            f'tracker_store:\n  type: {tracker_store_type}\n  dialect: "sqlite"\n  db: "{self.tracker_db}"\n'
-            'nlg:\n  type: bot.nlg.LanguageNLG\n'
+            + (tracker_store or 'tracker_store:\n  type: bot.tracker_store.WindowedSQLTrackerStore\n'
+               f'  dialect: "sqlite"\n  db: "{self.tracker_db}"\n')
+            + 'nlg:\n  type: bot.nlg.LanguageNLG\n'
             + endpoints_extra
         )
         self.credentials = self.workdir / "credentials.yml"
