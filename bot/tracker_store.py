@@ -119,23 +119,19 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
     # -- reading -----------------------------------------------------------------------------------
     async def retrieve(self, sender_id: Text) -> Optional[DialogueStateTracker]:
         """The latest session's tracker: the window and the slot values before it."""
-        E = self.SQLEvent
         with self.session_scope() as session:
             rows, slots = None, {}
-            window = session.execute(sa.select(self.window_table.c.start_id, self.window_table.c.start_timestamp,
-                                               self.window_table.c.slots)
-                                     .where(self.window_table.c.sender_id == sender_id)).first()
+            window = session.execute(sa.text(f"SELECT start_id, start_timestamp, slots FROM {WINDOW_TABLE} "
+                                             "WHERE sender_id = :s"), {"s": sender_id}).first()
             if window is not None:
-                start = session.execute(sa.select(E.timestamp).where(E.id == window.start_id,
-                                                                     E.sender_id == sender_id)).first()
-                # a session started inside the window makes the carried slot values stale
-                later_session = session.execute(
-                    sa.select(E.id).where(E.sender_id == sender_id, E.id > window.start_id,
-                                          E.type_name == SessionStarted.type_name).limit(1)).first()
-                if start is not None and start.timestamp == window.start_timestamp and later_session is None:
-                    rows = session.execute(sa.select(E.id, E.data).where(E.sender_id == sender_id,
-                                                                         E.id >= window.start_id)
-                                           .order_by(E.id)).all()
+                got = session.execute(sa.text("SELECT id, type_name, timestamp, data FROM events "
+                                              "WHERE sender_id = :s AND id >= :i ORDER BY id"),
+                                      {"s": sender_id, "i": window.start_id}).all()
+                # the window's first event must still be the one it was (not purged), and a session
+                # started inside the window makes the carried slot values stale
+                if got and got[0].id == window.start_id and got[0].timestamp == window.start_timestamp \
+                        and not any(r.type_name == SessionStarted.type_name for r in got[1:]):
+                    rows = [(r.id, r.data) for r in got]
                     slots = json.loads(window.slots)
             if rows is None:   # no usable window: the whole session, exactly as Rasa loads it
                 rows = [(r.id, r.data) for r in self._event_query(session, sender_id, False).all()]
