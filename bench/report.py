@@ -202,7 +202,7 @@ def render(results: Dict[str, Any], notes: str = "") -> str:
              "(`RASA_CACHE_DIRECTORY`, `RASA_MAX_CACHE_SIZE=0`); wall time of the whole command.")
     L.append("- Cold start: the action server is started and healthy first; the clock runs from launching "
              "`rasa run` to the first non-empty answer to `POST /webhooks/rest/webhook` (polled every 0.1 s).")
-    L.append("- Stack: `tests/stack.py` (real rasa_sdk action server, SQLite tracker store, the REST channel of "
+    L.append("- Stack: `tests/stack.py` (real rasa_sdk action server, the endpoints of endpoints.yml: windowed SQLite tracker store, the REST channel of "
              "`credentials.yml`) on free "
              "loopback ports. RSS: `/proc/<pid>/status` VmRSS summed over the process tree, after 30 warm-up "
              "messages covering every intent.")
@@ -214,6 +214,8 @@ def render(results: Dict[str, Any], notes: str = "") -> str:
     L.append("- Floor: the same client and sweep against `bench/floor_server.py`. A's and B's stacks and the floor are "
              "all up during the sweeps (the idle ones use no CPU), so each concurrency level of A, B and floor is "
              "measured within a minute of the others.")
+    L.append("- Turns: `bench/turns.py` (see the issue-13 section). PostgreSQL: `tests/scale/scale_stack.py`'s "
+             "throwaway server, one database per config.")
     L.append("- Profiles (py-spy, `bench/pyspy_profile.py`, not part of `make bench`): `bench/profile-*.txt`.\n")
     L.append("![latency against concurrency](bench/latency.png)\n")
     if notes.strip():

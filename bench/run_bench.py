@@ -5,11 +5,14 @@ Per repetition, interleaved A, B, A, B...: training from clean (fresh --out dir,
 cold start (`rasa run` launched -> first answered REST message, the real action server already up), RSS of
 the Rasa server and of the action server after warm-up (VmRSS summed over the process tree), reply latency
 through REST at 1, 10 and 50 concurrent conversations and throughput at 50, then the floor with the same
-client. After the repetitions: held-out NLU accuracy of the last A and B models (in-process,
-bench/eval_nlu.py), place resolution alone (bench/bench_places.py), and the full-load run for A
-(50 conversations x 100 messages; bench/load.py when it exists, else bench/loadgen.py).
+client; with them, A's code at the previous commit (BENCH_PREVIOUS, default ddf833f: a `git worktree` of it
+with A's model). Then per stack: registry topic questions at 1 concurrent and latency by turn number
+(bench/turns.py, 3 x 100 turns). After the repetitions: held-out NLU accuracy of the last A and B models
+(in-process, bench/eval_nlu.py), place resolution alone (bench/bench_places.py), latency by turn number
+for A and B on a throwaway PostgreSQL, and the full-load run for A (50 conversations x 100 messages;
+bench/load.py when it exists, else bench/loadgen.py).
 
-Writes bench/results.json, BENCHMARKS.md and bench/latency.png. `--render` re-renders the last two from
+Writes bench/results.json, BENCHMARKS.md, bench/latency.png and bench/turns.png. `--render` re-renders the last two from
 bench/results.json. Environment: BENCH_REPS (default 3), BENCH_SCALE (multiplies request counts; default
 1), BENCH_FULL_LOAD (conversations x messages, default 50x100; 0 skips), BENCH_BUDGET_S (default 1680:
 no new repetition starts when the estimate says the run would exceed it).
