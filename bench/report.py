@@ -70,7 +70,7 @@ def render(results: Dict[str, Any], notes: str = "") -> str:
              "`bench/results.json`, plot in `bench/latency.png`. Do not edit by hand: the analysis at the end "
              "comes from `bench/notes.md`.\n")
     L.append("- **A** = `config.yml` (SwedishTokenizer, PlaceExtractor, 2× CountVectors, DIET 60 epochs with one "
-             "128-unit transformer layer, ResponseSelector 60 epochs, Fallback 0.35; Memoization + RulePolicy).")
+             "128-unit transformer layer, ResponseSelector 60 epochs run only on messages that can be FAQ questions, Fallback 0.35; Memoization + RulePolicy).")
     L.append("- **B** = `bench/config_default.yml`: Rasa 3.6's default configuration (what `rasa init` leaves "
              "commented out), `language: sv`; `place` extracted by DIET. Same data, domain and action server.")
     L.append("- **Floor** = `bench/floor_server.py`, a bare Sanic 21.12 endpoint echoing the REST JSON on loopback: "
@@ -265,7 +265,7 @@ def issue13(results: Dict[str, Any]) -> List[str]:
              "starting the session. Same stack as the sweeps (SQLite), and a throwaway PostgreSQL (as `make "
              "test-scale` starts it, fsync off) for A and B. Both A and B run the same deployment (endpoints.yml: "
              "the windowed tracker store, the same action server); *previous commit* is "
-             f"`{prev_commit}` (a `git worktree` of it: its own code and endpoints, A's model), in the same sweeps.\n")
+             f"`{prev_commit}` (a `git worktree` of it: its own code, endpoints and model, trained once by its scripts/train.sh), in the same sweeps.\n")
     L.append("| Config, store | turn 1 (ms) | turn 100 (ms) | turn 100 / turn 1 | turns 2–11 (ms) | turns 90–100 (ms) | ratio of those |")
     L.append("|---|---|---|---|---|---|---|")
     ratios: Dict[Tuple[str, str], Optional[float]] = {}

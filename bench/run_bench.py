@@ -5,8 +5,8 @@ Per repetition, interleaved A, B, A, B...: training from clean (fresh --out dir,
 cold start (`rasa run` launched -> first answered REST message, the real action server already up), RSS of
 the Rasa server and of the action server after warm-up (VmRSS summed over the process tree), reply latency
 through REST at 1, 10 and 50 concurrent conversations and throughput at 50, then the floor with the same
-client; with them, A's code at the previous commit (BENCH_PREVIOUS, default ddf833f: a `git worktree` of it
-with A's model). Then per stack: registry topic questions at 1 concurrent and latency by turn number
+client; with them, the project at the previous commit (BENCH_PREVIOUS, default ddf833f: a `git worktree` of
+it under var/, with its own model trained once by its scripts/train.sh). Then per stack: registry topic questions at 1 concurrent and latency by turn number
 (bench/turns.py, 3 x 100 turns). After the repetitions: held-out NLU accuracy of the last A and B models
 (in-process, bench/eval_nlu.py), place resolution alone (bench/bench_places.py), latency by turn number
 for A and B on a throwaway PostgreSQL, and the full-load run for A (50 conversations x 100 messages;
@@ -159,6 +159,21 @@ def previous_worktree(commit: str) -> Optional[Path]:
         return None
 
 
+def previous_model(path: Path) -> Optional[str]:
+    """The previous commit's own model (its config and components may differ from ours): its
+    scripts/train.sh into its var/test-model, which trains only when its inputs changed (once)."""
+    t0 = time.perf_counter()
+    with open(ROOT / "var" / f"train-prev-{path.name}.log", "wb") as logf:
+        rc = subprocess.call([str(path / "scripts" / "train.sh"), "--out", "var/test-model"], cwd=path,
+                             stdout=logf, stderr=subprocess.STDOUT)
+    model = path / "var" / "test-model" / "current.tar.gz"
+    if rc != 0 or not model.exists():
+        log(f"previous commit: training its model failed (rc {rc}); skipping it")
+        return None
+    log(f"previous commit: model ready in {time.perf_counter() - t0:.0f} s ({model})")
+    return str(model)
+
+
 def previous_stack_class(path: Path):
     """BotStack of the previous commit's tests/stack.py (its own ROOT: its bot/ and actions/)."""
     import importlib.util
@@ -269,7 +284,7 @@ def start_floor(workdir: Path, messages: List[str]):
 
 
 def serve_all(models: Dict[str, str], workdir: Path, messages: List[str], scale: float,
-              rep: int, prev: Optional[Path] = None) -> Dict[str, Dict[str, Any]]:
+              rep: int, prev: Optional[Path] = None, prev_model: Optional[str] = None) -> Dict[str, Dict[str, Any]]:
     """Cold start A, then B (each alone on the CPU), then the sweeps interleaved: for each concurrency
     A, B, prev, floor one after another, so that the others' load on the shared machine hits all alike.
     Then, per stack: registry topic questions at 1 concurrent, and latency by turn number."""
@@ -280,9 +295,9 @@ def serve_all(models: Dict[str, str], workdir: Path, messages: List[str], scale:
         for name in ("A", "B"):
             stacks[name], out[name] = start_stack(name, models[name], workdir, messages, rep)
             out[name]["load"] = {}
-        if prev is not None:
+        if prev is not None and prev_model:
             try:
-                stacks["prev"] = previous_stack_class(prev)(model=Path(models["A"]).resolve(),
+                stacks["prev"] = previous_stack_class(prev)(model=Path(prev_model),
                                                                 workdir=workdir / "stack-prev")
                 stacks["prev"].start()
                 out["prev"] = {"load": {}, "commit": PREVIOUS}
@@ -488,6 +503,7 @@ def run(reps: int, scale: float, full: Optional[tuple], budget: float,
     last_models: Dict[str, str] = {}
     rep_times: List[float] = []
     prev = previous_worktree(PREVIOUS) if PREVIOUS not in ("", "0") else None
+    prev_model = previous_model(prev) if prev is not None else None
     tail_estimate = 330.0 + (150.0 if full else 0)      # accuracy + places + PostgreSQL + full load, roughly
     for rep in range(1, reps + 1):
         elapsed = time.perf_counter() - t_start
@@ -505,7 +521,7 @@ def run(reps: int, scale: float, full: Optional[tuple], budget: float,
             run_[name] = {"model": preset[name]} if name in preset else train(name, rdir)
             last_models[name] = run_[name]["model"]
         served = serve_all({n: run_[n]["model"] for n in ("A", "B")}, workdir / f"rep{rep}", messages, scale, rep,
-                           prev)
+                           prev, prev_model)
         for name in ("A", "B"):
             run_[name].update(served[name])
         run_["floor"] = served["floor"]
