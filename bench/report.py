@@ -52,6 +52,7 @@ def metrics(results: Dict[str, Any]) -> List[Tuple[str, Callable, int, bool]]:
         for p in ("p50", "p95", "p99"):
             rows.append((f"Latency {p} at {c} concurrent (ms)",
                          (lambda r, c=c, p=p: r["load"][c][f"{p}_ms"]), 1, True))
+    rows.append(("Throughput at 10 concurrent (msg/s)", lambda r: r["load"]["10"]["throughput"], 1, True))
     rows.append(("Throughput at 50 concurrent (msg/s)", lambda r: r["load"]["50"]["throughput"], 1, True))
     rows.append(("Errors + lost replies in the sweeps", lambda r: sum(r["load"][c]["errors"] + r["load"][c]["lost"]
                                                                        for c in CONC), 0, True))
@@ -69,7 +70,7 @@ def render(results: Dict[str, Any], notes: str = "") -> str:
              "`bench/results.json`, plot in `bench/latency.png`. Do not edit by hand: the analysis at the end "
              "comes from `bench/notes.md`.\n")
     L.append("- **A** = `config.yml` (SwedishTokenizer, PlaceExtractor, 2× CountVectors, DIET 60 epochs with one "
-             "128-unit transformer layer, ResponseSelector 60 epochs, Fallback 0.35; Memoization + RulePolicy).")
+             "128-unit transformer layer, ResponseSelector 60 epochs run only on messages that can be FAQ questions, Fallback 0.35; Memoization + RulePolicy).")
     L.append("- **B** = `bench/config_default.yml`: Rasa 3.6's default configuration (what `rasa init` leaves "
              "commented out), `language: sv`; `place` extracted by DIET. Same data, domain and action server.")
     L.append("- **Floor** = `bench/floor_server.py`, a bare Sanic 21.12 endpoint echoing the REST JSON on loopback: "
@@ -166,6 +167,8 @@ def render(results: Dict[str, Any], notes: str = "") -> str:
     L.append("\nRatios compare medians. MB = 10^6 bytes (VmRSS summed over the process tree); the 1.1 GB target "
              "is read as 1100 MB.\n")
 
+    L.extend(issue13(results))
+
     # full load
     if fl:
         L.append("## Full load (A)\n")
@@ -199,7 +202,7 @@ def render(results: Dict[str, Any], notes: str = "") -> str:
              "(`RASA_CACHE_DIRECTORY`, `RASA_MAX_CACHE_SIZE=0`); wall time of the whole command.")
     L.append("- Cold start: the action server is started and healthy first; the clock runs from launching "
              "`rasa run` to the first non-empty answer to `POST /webhooks/rest/webhook` (polled every 0.1 s).")
-    L.append("- Stack: `tests/stack.py` (real rasa_sdk action server, SQLite tracker store, the REST channel of "
+    L.append("- Stack: `tests/stack.py` (real rasa_sdk action server, the endpoints of endpoints.yml: windowed SQLite tracker store, the REST channel of "
              "`credentials.yml`) on free "
              "loopback ports. RSS: `/proc/<pid>/status` VmRSS summed over the process tree, after 30 warm-up "
              "messages covering every intent.")
@@ -211,11 +214,144 @@ def render(results: Dict[str, Any], notes: str = "") -> str:
     L.append("- Floor: the same client and sweep against `bench/floor_server.py`. A's and B's stacks and the floor are "
              "all up during the sweeps (the idle ones use no CPU), so each concurrency level of A, B and floor is "
              "measured within a minute of the others.")
+    L.append("- Turns: `bench/turns.py` (see the issue-13 section). PostgreSQL: `tests/scale/scale_stack.py`'s "
+             "throwaway server, one database per config.")
     L.append("- Profiles (py-spy, `bench/pyspy_profile.py`, not part of `make bench`): `bench/profile-*.txt`.\n")
     L.append("![latency against concurrency](bench/latency.png)\n")
     if notes.strip():
         L.append(notes.strip() + "\n")
     return "\n".join(L) + "\n"
+
+
+WHO13 = {"A": "A (ours)", "B": "B (Rasa default)", "prev": "A, previous commit"}
+
+
+def turn_series(results: Dict[str, Any], who: str, store: str) -> List[Optional[float]]:
+    """Median latency per turn number, median over repetitions (PostgreSQL: measured once)."""
+    if store == "postgres":
+        per = [((results.get("turns_postgres") or {}).get(who) or {}).get("median_ms_per_turn")]
+    else:
+        per = [(run.get(who) or {}).get("turns_sqlite", {}).get("median_ms_per_turn") for run in results.get("runs", [])]
+    per = [p for p in per if p]
+    if not per:
+        return []
+    out: List[Optional[float]] = []
+    for t in range(min(len(p) for p in per)):
+        vals = [p[t] for p in per if p[t] is not None]
+        out.append(statistics.median(vals) if vals else None)
+    return out
+
+
+def _band(series: List[Optional[float]], lo: int, hi: int) -> Optional[float]:
+    vals = [v for v in series[lo - 1:hi] if v is not None]
+    return statistics.median(vals) if vals else None
+
+
+def issue13(results: Dict[str, Any]) -> List[str]:
+    """Cost per message against conversation length, and against the previous commit (issue 13)."""
+    L: List[str] = []
+    runs = results.get("runs", [])
+    if not any("turns_sqlite" in (run.get("A") or {}) for run in runs):
+        return L
+    g = lambda who, get: stat(_vals(results, who, get))  # noqa: E731
+    prev_commit = results.get("previous_commit") or "–"
+    if not any(run.get("prev") for run in runs):
+        prev_commit += " (its stack did not start: no figures)"
+    L.append("## Cost per message: conversation length, previous commit (issue 13)\n")
+    L.append("Latency by turn number: `bench/turns.py`, 3 conversations one after another (1 concurrent), 100 turns "
+             "each, every conversation sending the same cycle of 11 messages (registry topic questions with and "
+             "without a place, a follow-up without topic, FAQ, small talk, sv + en), so turns 1 and 100 send the same "
+             "topic question; per turn the median over the 3 conversations (and over repetitions). Turn 1 includes "
+             "starting the session. Same stack as the sweeps (SQLite), and a throwaway PostgreSQL (as `make "
+             "test-scale` starts it, fsync off) for A and B. Both A and B run the same deployment (endpoints.yml: "
+             "the windowed tracker store, the same action server); *previous commit* is "
+             f"`{prev_commit}` (a `git worktree` of it: its own code, endpoints and model, trained once by its scripts/train.sh), in the same sweeps.\n")
+    L.append("| Config, store | turn 1 (ms) | turn 100 (ms) | turn 100 / turn 1 | turns 2–11 (ms) | turns 90–100 (ms) | ratio of those |")
+    L.append("|---|---|---|---|---|---|---|")
+    ratios: Dict[Tuple[str, str], Optional[float]] = {}
+    for store in ("sqlite", "postgres"):
+        for who in ("A", "B", "prev"):
+            ser = turn_series(results, who, store)
+            if not ser:
+                continue
+            t1, tn = ser[0], ser[-1]
+            b1, b2 = _band(ser, 2, 11), _band(ser, len(ser) - 10, len(ser))
+            r = (tn / t1) if t1 and tn else None
+            ratios[(who, store)] = r
+            f = lambda v: "–" if v is None else f"{v:.1f}"  # noqa: E731
+            L.append(f"| {WHO13[who]}, {'SQLite' if store == 'sqlite' else 'PostgreSQL'} | {f(t1)} | {f(tn)} | "
+                     f"{'–' if r is None else f'{r:.2f}×'} | {f(b1)} | {f(b2)} | "
+                     f"{'–' if not (b1 and b2) else f'{b2 / b1:.2f}×'} |")
+    L.append("")
+    L.append("| Metric | A (ours) | B (Rasa default) | A, previous commit | A vs B | A vs previous |")
+    L.append("|---|---|---|---|---|---|")
+    for label, get, higher in (("Throughput at 10 concurrent (msg/s)", lambda r: r["load"]["10"]["throughput"], True),
+                               ("Throughput at 50 concurrent (msg/s)", lambda r: r["load"]["50"]["throughput"], True),
+                               ("p50 at 1 concurrent, registry topic questions (ms)", lambda r: r["topic_1"]["p50_ms"], False),
+                               ("p50 at 1 concurrent, all held-out messages (ms)", lambda r: r["load"]["1"]["p50_ms"], False),
+                               ("p50 at 10 concurrent (ms)", lambda r: r["load"]["10"]["p50_ms"], False)):
+        a, b, p = g("A", get), g("B", get), g("prev", get)
+        vs = lambda x: "–" if not (a and x and a[0] and x[0]) else f"{(a[0] / x[0] if higher else x[0] / a[0]):.2f}×"  # noqa: E731
+        L.append(f"| {label} | {cell(a)} | {cell(b)} | {cell(p)} | {vs(b)} | {vs(p)} |")
+    L.append("\n(A vs X: how many times A's throughput, or how many times lower A's latency.)\n")
+    L.append("| Goal (issue 13) | Measured | Target | Result |")
+    L.append("|---|---|---|---|")
+
+    def goal(label: str, v: Optional[float], target: str, ok: Optional[bool], fmt: str) -> None:
+        L.append(f"| {label} | {'–' if v is None else fmt.format(v)} | {target} | "
+                 f"{'–' if ok is None else ('**pass**' if ok else '**miss**')} |")
+
+    for store, name in (("sqlite", "SQLite"), ("postgres", "PostgreSQL")):
+        r = ratios.get(("A", store))
+        goal(f"A, {name}: turn 100 / turn 1", r, "≤ 1.25×", None if r is None else r <= 1.25, "{:.2f}×")
+    ta, tb, tp = (g(w, lambda r: r["load"]["10"]["throughput"]) for w in ("A", "B", "prev"))
+    rb = ta[0] / tb[0] if ta and tb and tb[0] else None
+    rp = ta[0] / tp[0] if ta and tp and tp[0] else None
+    goal("Throughput at 10 concurrent vs B", rb, "≥ 3×", None if rb is None else rb >= 3, "{:.2f}×")
+    goal("Throughput at 10 concurrent vs previous commit", rp, "≥ 1.5×", None if rp is None else rp >= 1.5, "{:.2f}×")
+    tq = g("A", lambda r: r["topic_1"]["p50_ms"])
+    goal("A: p50 at 1 concurrent, registry topic question", tq[0] if tq else None, "≤ 20 ms",
+         None if not tq else tq[0] <= 20, "{:.1f} ms")
+    fl = results.get("full_load") or {}
+    if fl:
+        thr = fl.get("throughput")
+        goal("A: full load 50 × 100, throughput", thr, "≥ 45 msg/s", None if thr is None else thr >= 45, "{:.1f} msg/s")
+        bad = ((fl.get("errors") or 0) + (fl.get("lost") or 0) + (fl.get("not_sent") or 0)
+               if isinstance(fl.get("errors"), (int, float)) else None)
+        goal("A: full load 50 × 100, errors + lost + not sent", bad, "0", None if bad is None else bad == 0, "{:.0f}")
+    L.append("\n![latency by turn number](bench/turns.png)\n")
+    return L
+
+
+def plot_turns(results: Dict[str, Any], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    colors = {"A": "tab:blue", "B": "tab:red", "prev": "tab:orange"}
+    drawn = False
+    for store, ls in (("sqlite", "-"), ("postgres", ":")):
+        for who in ("A", "B", "prev"):
+            ser = turn_series(results, who, store)
+            if not ser:
+                continue
+            ax.plot(range(1, len(ser) + 1), [float("nan") if v is None else v for v in ser], ls, color=colors[who],
+                    lw=1.2, label=f"{WHO13[who]}, {'SQLite' if store == 'sqlite' else 'PostgreSQL'}")
+            drawn = True
+    if not drawn:
+        plt.close(fig)
+        return
+    ax.set_xlabel("turn number in the conversation")
+    ax.set_ylabel("reply latency, median (ms)")
+    ax.set_ylim(bottom=0)
+    ax.set_title("Cost per message against conversation length (1 concurrent)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
 
 
 def plot(results: Dict[str, Any], path: Path) -> None:

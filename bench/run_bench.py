@@ -5,11 +5,14 @@ Per repetition, interleaved A, B, A, B...: training from clean (fresh --out dir,
 cold start (`rasa run` launched -> first answered REST message, the real action server already up), RSS of
 the Rasa server and of the action server after warm-up (VmRSS summed over the process tree), reply latency
 through REST at 1, 10 and 50 concurrent conversations and throughput at 50, then the floor with the same
-client. After the repetitions: held-out NLU accuracy of the last A and B models (in-process,
-bench/eval_nlu.py), place resolution alone (bench/bench_places.py), and the full-load run for A
-(50 conversations x 100 messages; bench/load.py when it exists, else bench/loadgen.py).
+client; with them, the project at the previous commit (BENCH_PREVIOUS, default ddf833f: a `git worktree` of
+it under var/, with its own model trained once by its scripts/train.sh). Then per stack: registry topic questions at 1 concurrent and latency by turn number
+(bench/turns.py, 3 x 100 turns). After the repetitions: held-out NLU accuracy of the last A and B models
+(in-process, bench/eval_nlu.py), place resolution alone (bench/bench_places.py), latency by turn number
+for A and B on a throwaway PostgreSQL, and the full-load run for A (50 conversations x 100 messages;
+bench/load.py when it exists, else bench/loadgen.py).
 
-Writes bench/results.json, BENCHMARKS.md and bench/latency.png. `--render` re-renders the last two from
+Writes bench/results.json, BENCHMARKS.md, bench/latency.png and bench/turns.png. `--render` re-renders the last two from
 bench/results.json. Environment: BENCH_REPS (default 3), BENCH_SCALE (multiplies request counts; default
 1), BENCH_FULL_LOAD (conversations x messages, default 50x100; 0 skips), BENCH_BUDGET_S (default 1680:
 no new repetition starts when the estimate says the run would exceed it).
@@ -41,6 +44,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(BENCH))
 
 from loadgen import run_load  # noqa: E402
+from turns import run_turns  # noqa: E402
 from tests.stack import BotStack, free_port  # noqa: E402
 
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -58,16 +62,17 @@ def log(msg: str) -> None:
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-def test_messages() -> List[str]:
+def test_messages(intents: Optional[set] = None) -> List[str]:
     """Held-out test messages (sv + en) with entity markup removed: the traffic mix of the load runs.
-    The `start_over` examples are left out: they clear the conversation, which a load test should not do."""
+    The `start_over` examples are left out: they clear the conversation, which a load test should not do.
+    With `intents`: only those intents' examples."""
     import yaml
 
     out = []
     for name in ("test_nlu.yml", "test_nlu_en.yml"):
         data = yaml.safe_load((ROOT / "tests/nlu" / name).read_text())
         for block in data.get("nlu", []):
-            if block.get("intent") == "start_over":
+            if block.get("intent") == "start_over" or (intents is not None and block.get("intent") not in intents):
                 continue
             for line in str(block.get("examples", "")).splitlines():
                 line = line.strip()
@@ -125,6 +130,66 @@ def kill_group(proc: Optional[subprocess.Popen]) -> None:
 
 
 PER_CONV = {1: 50, 10: 20, 50: 8}
+TURNS = (3, 100)          # latency by turn number: 3 conversations x 100 turns, 1 concurrent
+TOPIC_N = 40              # p50 at 1 concurrent for registry topic questions: 40 of them
+# "prev": the project before the windowed tracker store (issue 13), same A model, for the ratio to it
+PREVIOUS = os.environ.get("BENCH_PREVIOUS", "ddf833f")
+
+
+def topic_messages() -> List[str]:
+    """Held-out registry topic questions (the intents bot.topics maps to a registry topic)."""
+    from bot.topics import INTENT_TOPICS
+
+    return test_messages(set(INTENT_TOPICS))
+
+
+def previous_worktree(commit: str) -> Optional[Path]:
+    """A `git worktree` of `commit` under var/ (made once; its .venv is ours), or None if it fails."""
+    path = ROOT / "var" / f"bench-prev-{commit}"
+    try:
+        if not (path / "tests" / "stack.py").exists():
+            subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=False)
+            subprocess.run(["git", "worktree", "add", "--detach", str(path), commit], cwd=ROOT, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        if not (path / ".venv").exists():
+            (path / ".venv").symlink_to((ROOT / ".venv").resolve())
+        return path
+    except (subprocess.CalledProcessError, OSError) as exc:
+        log(f"previous commit {commit}: no worktree ({exc}); skipping it")
+        return None
+
+
+def previous_model(path: Path) -> Optional[str]:
+    """The previous commit's own model (its config and components may differ from ours): its
+    scripts/train.sh into its var/test-model, which trains only when its inputs changed (once)."""
+    t0 = time.perf_counter()
+    with open(ROOT / "var" / f"train-prev-{path.name}.log", "wb") as logf:
+        rc = subprocess.call([str(path / "scripts" / "train.sh"), "--out", "var/test-model"], cwd=path,
+                             stdout=logf, stderr=subprocess.STDOUT)
+    model = path / "var" / "test-model" / "current.tar.gz"
+    if rc != 0 or not model.exists():
+        log(f"previous commit: training its model failed (rc {rc}); skipping it")
+        return None
+    log(f"previous commit: model ready in {time.perf_counter() - t0:.0f} s ({model})")
+    return str(model)
+
+
+def previous_stack_class(path: Path):
+    """BotStack of the previous commit's tests/stack.py (its own ROOT: its bot/ and actions/)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(f"prev_stack_{path.name}", path / "tests" / "stack.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)   # type: ignore[union-attr]
+    return mod.BotStack
+
+
+def turns_one(url: str, tag: str) -> Dict[str, Any]:
+    res = asyncio.run(run_turns(url, TURNS[0], TURNS[1], tag=tag))
+    log(f"  {tag} turns: turn 1 {fmt(res['turn1_ms'])} ms, turn {TURNS[1]} {fmt(res[f'turn{TURNS[1]}_ms'])} ms "
+        f"({res['last_over_first']}x; turns 2-11 vs {TURNS[1] - 10}-{TURNS[1]}: {res['last_band_over_first_band']}x), "
+        f"failed {res['failed']}")
+    return res
 
 
 def sweep_one(url: str, messages: List[str], c: int, n: int, tag: str) -> Dict[str, Any]:
@@ -219,9 +284,10 @@ def start_floor(workdir: Path, messages: List[str]):
 
 
 def serve_all(models: Dict[str, str], workdir: Path, messages: List[str], scale: float,
-              rep: int) -> Dict[str, Dict[str, Any]]:
+              rep: int, prev: Optional[Path] = None, prev_model: Optional[str] = None) -> Dict[str, Dict[str, Any]]:
     """Cold start A, then B (each alone on the CPU), then the sweeps interleaved: for each concurrency
-    A, B, floor one after another, so that the others' load on the shared machine hits all three alike."""
+    A, B, prev, floor one after another, so that the others' load on the shared machine hits all alike.
+    Then, per stack: registry topic questions at 1 concurrent, and latency by turn number."""
     stacks: Dict[str, BotStack] = {}
     out: Dict[str, Dict[str, Any]] = {}
     floor_proc = None
@@ -229,15 +295,32 @@ def serve_all(models: Dict[str, str], workdir: Path, messages: List[str], scale:
         for name in ("A", "B"):
             stacks[name], out[name] = start_stack(name, models[name], workdir, messages, rep)
             out[name]["load"] = {}
+        if prev is not None and prev_model:
+            try:
+                stacks["prev"] = previous_stack_class(prev)(model=Path(prev_model),
+                                                                workdir=workdir / "stack-prev")
+                stacks["prev"].start()
+                out["prev"] = {"load": {}, "commit": PREVIOUS}
+                for i, m in enumerate(messages[:: max(1, len(messages) // 30)][:30]):
+                    post_json(stacks["prev"].url + "/webhooks/rest/webhook", {"sender": f"warm-{rep}-{i % 3}", "message": m})
+            except Exception as exc:  # noqa: BLE001 - the comparison is optional, the rest is not
+                log(f"previous commit {PREVIOUS}: stack did not start ({exc}); skipping it")
+                stacks.pop("prev", None).stop() if "prev" in stacks else None
         floor_proc, floor_url = start_floor(workdir, messages)
         out["floor"] = {"load": {}}
         urls = {name: stacks[name].url + "/webhooks/rest/webhook" for name in stacks}
         urls["floor"] = floor_url
+        order = [n for n in ("A", "B", "prev", "floor") if n in urls]
         for c in CONCURRENCY:
             n = max(2, int(PER_CONV[c] * scale))
-            for name in ("A", "B", "floor"):
+            for name in order:
                 out[name]["load"][str(c)] = sweep_one(urls[name], messages, c, n * (5 if name == "floor" else 1),
                                                       f"{name}{rep}")
+        topics = topic_messages()
+        for name in [n for n in order if n != "floor"]:
+            out[name]["topic_1"] = sweep_one(urls[name], topics, 1, max(2, int(TOPIC_N * scale)), f"{name}{rep}-topic")
+        for name in [n for n in order if n != "floor"]:
+            out[name]["turns_sqlite"] = turns_one(stacks[name].url, f"{name}{rep}-sqlite")
         for name, stack in stacks.items():
             out[name]["rasa_rss_after_load_mb"] = tree_rss_mb(stack.rasa_proc.pid)
             out[name]["actions_rss_after_load_mb"] = tree_rss_mb(stack.action_proc.pid)
@@ -247,6 +330,35 @@ def serve_all(models: Dict[str, str], workdir: Path, messages: List[str], scale:
             stack.stop()
         kill_group(floor_proc)
     return out
+
+
+def postgres_turns(models: Dict[str, str], workdir: Path) -> Dict[str, Any]:
+    """Latency by turn number for A and B on a throwaway PostgreSQL (started as `make test-scale` does)."""
+    sys.path.insert(0, str(ROOT / "tests" / "scale"))
+    from scale_stack import DB_PASSWORD, DB_USER, ScaleStack
+
+    t0 = time.perf_counter()
+    pg = ScaleStack(Path(models["A"]))   # its own folder under /tmp, readable by the postgres user
+    res: Dict[str, Any] = {}
+    try:
+        pg.start_postgres()
+        for name in ("A", "B"):
+            db = f"bench_{name.lower()}"
+            pg.psql(f"CREATE DATABASE {db}", db="postgres")
+            store = (f"tracker_store:\n  type: bot.tracker_store.WindowedSQLTrackerStore\n  dialect: postgresql\n"
+                     f"  url: 127.0.0.1\n  port: {pg.pg_port}\n  db: {db}\n  username: {DB_USER}\n"
+                     f"  password: {DB_PASSWORD}\n")
+            with BotStack(model=Path(models[name]), workdir=workdir / f"stack-pg-{name}", tracker_store=store) as st:
+                post_json(st.url + "/webhooks/rest/webhook", {"sender": "pg-warm", "message": "hej"})
+                res[name] = turns_one(st.url, f"{name}-postgres")
+    except Exception as exc:  # noqa: BLE001 - reported, the rest of the bench goes on
+        log(f"PostgreSQL turns: {type(exc).__name__}: {exc}")
+        res["error"] = f"{type(exc).__name__}: {exc}"
+    finally:
+        pg.stop()
+        pg.cleanup()
+    log(f"PostgreSQL turns: {time.perf_counter() - t0:.0f} s")
+    return res
 
 
 def accuracy(models: Dict[str, str], workdir: Path) -> Dict[str, Any]:
@@ -386,10 +498,13 @@ def run(reps: int, scale: float, full: Optional[tuple], budget: float,
     log(f"work dir {workdir}; {reps} repetition(s), scale {scale}, load average {loadavg()}")
     messages = test_messages()
     results: Dict[str, Any] = {"machine": machine(), "reps_requested": reps, "scale": scale,
+                               "previous_commit": PREVIOUS or None,
                                "loadavg_start": loadavg(), "runs": [], "notes": []}
     last_models: Dict[str, str] = {}
     rep_times: List[float] = []
-    tail_estimate = 240.0 + (150.0 if full else 0)      # accuracy + places + full load, roughly
+    prev = previous_worktree(PREVIOUS) if PREVIOUS not in ("", "0") else None
+    prev_model = previous_model(prev) if prev is not None else None
+    tail_estimate = 330.0 + (150.0 if full else 0)      # accuracy + places + PostgreSQL + full load, roughly
     for rep in range(1, reps + 1):
         elapsed = time.perf_counter() - t_start
         if rep_times and elapsed + max(rep_times) + tail_estimate > budget:
@@ -405,10 +520,13 @@ def run(reps: int, scale: float, full: Optional[tuple], budget: float,
             rdir.mkdir(parents=True, exist_ok=True)
             run_[name] = {"model": preset[name]} if name in preset else train(name, rdir)
             last_models[name] = run_[name]["model"]
-        served = serve_all({n: run_[n]["model"] for n in ("A", "B")}, workdir / f"rep{rep}", messages, scale, rep)
+        served = serve_all({n: run_[n]["model"] for n in ("A", "B")}, workdir / f"rep{rep}", messages, scale, rep,
+                           prev, prev_model)
         for name in ("A", "B"):
             run_[name].update(served[name])
         run_["floor"] = served["floor"]
+        if "prev" in served:
+            run_["prev"] = served["prev"]
         rep_times.append(time.perf_counter() - t_rep)
         run_["loadavg"] = loadavg()
         results["runs"].append(run_)
@@ -416,6 +534,7 @@ def run(reps: int, scale: float, full: Optional[tuple], budget: float,
         log(f"repetition {rep} done in {rep_times[-1]:.0f} s (load average {loadavg()})")
     results["accuracy"] = accuracy(last_models, workdir)
     results["places"] = places_bench()
+    results["turns_postgres"] = postgres_turns(last_models, workdir)
     if full:
         results["full_load"] = full_load(last_models["A"], workdir, messages, *full)
     results["loadavg_end"] = loadavg()
@@ -441,9 +560,10 @@ def main(argv=None) -> int:
         full = None if fl in ("", "0") else tuple(int(x) for x in fl.lower().split("x"))
         budget = float(os.environ.get("BENCH_BUDGET_S", "1680"))
         results = run(reps, scale, full, budget, dict(m.split("=", 1) for m in args.model))
-    from report import render, plot   # noqa: E402
+    from report import plot, plot_turns, render   # noqa: E402
 
     plot(results, PLOT)
+    plot_turns(results, BENCH / "turns.png")
     REPORT.write_text(render(results, NOTES.read_text() if NOTES.exists() else ""))
     log(f"wrote {REPORT.relative_to(ROOT)} and {PLOT.relative_to(ROOT)}")
     return 0

@@ -17,7 +17,7 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
 from urllib.parse import urlsplit
 
 import yaml
@@ -355,10 +355,19 @@ def _sourced_offers(centre: Any, kinds: Iterable[str], unit_id: Optional[str], s
 
 def _names_other_centre(offer: Any, centre: Any) -> bool:
     """Does the fact's text name another centre (a partnership: "i samarbete med Filmpool Nord")?"""
-    from bot.understanding import find_centres
+    from bot.registry import get_registry
+    from bot.understanding import centre_index
 
     text = " ".join(t for t in (getattr(offer, "text_sv", None), getattr(offer, "text_en", None)) if t)
-    return any(m.centre_id != centre.id for m in find_centres(text))
+    return any(cid != centre.id for cid in _centres_named(centre_index(get_registry()), text))
+
+
+@lru_cache(maxsize=4096)
+def _centres_named(index: Any, text: str) -> FrozenSet[str]:
+    """Ids of the centres a registry fact's text names: the same facts are checked for every answer, and
+    fuzzy name matching was most of the action server's time. Keyed by the registry's centre index, so a
+    reloaded registry is matched afresh."""
+    return frozenset(m.centre_id for m in index.find(text))
 
 
 def _offers_for(centre: Any, topic: str, unit_id: Optional[str]) -> Tuple[List[Any], Optional[str]]:

@@ -6,6 +6,8 @@ default install needs no model download.
 
 PlaceExtractor: emits `place` entities found by bot.places.resolve_place (kommuner, län, towns, typos,
 inflections), so place recognition follows the registry instead of what DIET memorised.
+
+FaqResponseSelector: Rasa's ResponseSelector, skipped for messages that cannot be FAQ questions.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.nlu.selectors.response_selector import ResponseSelector
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import (
     ENTITIES,
@@ -45,6 +48,9 @@ except ValueError:
 # chunk took 2.5 s. Chunks longer than this get a space every RUN_LIMIT characters (same length, so the
 # token offsets still point into the message); no word or address a visitor types is that long.
 RUN_LIMIT = 64
+# FaqResponseSelector: below this confidence of the retrieval intent in the classifier's ranking, the
+# message cannot become an FAQ question (bot/understanding.py takes a ranked intent from 0.15 up).
+FAQ_CANDIDATE_CONFIDENCE = 0.1
 _LONG_RUN = re.compile(r"\S{%d,}" % (RUN_LIMIT + 1))
 
 
@@ -204,6 +210,32 @@ class RegistryUnderstanding(GraphComponent):
                 message.set(INTENT_RANKING_KEY, [chosen] + rest, add_to_output=True)
             message.set("understanding", decision.to_json(), add_to_output=True)
         return messages
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class FaqResponseSelector(ResponseSelector):
+    """Rasa's ResponseSelector (same training, same model), run only on messages that can end up with the
+    retrieval intent: the classifier ranks it first or at least FAQ_CANDIDATE_CONFIDENCE (RegistryUnderstanding
+    may pick it from the ranking for a question put as small talk, at 0.15 and above), or a button payload
+    ("/faq"). Its answer is read only for that intent (the `faq` rules, action_check_faq), so skipping the
+    other messages changes no reply; it saves one TensorFlow model call on most messages."""
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        wanted = [m for m in messages if self._may_be_retrieval(m)]
+        if wanted:
+            super().process(wanted)
+        return messages
+
+    def _may_be_retrieval(self, message: Message) -> bool:
+        text = message.get(TEXT) or ""
+        if not self.retrieval_intent or text.startswith("/"):
+            return True
+        intent = (message.get(INTENT) or {}).get(INTENT_NAME_KEY)
+        if intent is None or intent == self.retrieval_intent:
+            return True
+        return any(r.get(INTENT_NAME_KEY) == self.retrieval_intent
+                   and (r.get(PREDICTED_CONFIDENCE_KEY) or 0.0) >= FAQ_CANDIDATE_CONFIDENCE
+                   for r in message.get(INTENT_RANKING_KEY) or [])
 
 
 # Every model's pipeline imports this module, so the bounded, graceful action-server calls

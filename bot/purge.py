@@ -2,7 +2,8 @@
 
 Reads `tracker_store` from endpoints.yml (or FILMBOT_ENDPOINTS / --endpoints; `${VAR}` references are
 expanded as Rasa does), builds the same SQLAlchemy URL as Rasa's SQLTrackerStore (SQLite by default,
-PostgreSQL works too) and deletes from Rasa's `events` table:
+PostgreSQL works too) and deletes from Rasa's `events` table (and the conversation's row of `filmbot_tracker_window`, kept by
+bot.tracker_store.WindowedSQLTrackerStore):
 - every conversation whose last event is older than FILMBOT_RETENTION_DAYS days (default 30), or
 - with a sender id, that one conversation, whatever its age (a visitor's request to be forgotten).
 A conversation is all rows with one sender_id, so nothing half-deleted is left behind (one transaction).
@@ -25,6 +26,9 @@ from bot.paths import ROOT
 
 DEFAULT_RETENTION_DAYS = 30
 EVENTS_TABLE = "events"  # fixed by rasa.core.tracker_store.SQLTrackerStore.SQLEvent
+# bot.tracker_store.WindowedSQLTrackerStore: per conversation, the slot values before its recent window
+WINDOW_TABLE = "filmbot_tracker_window"
+SQL_STORE_TYPES = ("sql", "bot.tracker_store.windowedsqltrackerstore")
 
 
 class PurgeError(Exception):
@@ -89,13 +93,14 @@ def redact_store(sender: Optional[str] = None, endpoints: Optional[Path] = None,
         with engine.begin() as conn:
             if not sa.inspect(conn).has_table(EVENTS_TABLE):
                 return RedactResult(_safe(url), 0, 0, {}, dry_run)
-            query = f"SELECT id, data FROM {EVENTS_TABLE} WHERE type_name = 'user'"
+            query = f"SELECT id, data, sender_id FROM {EVENTS_TABLE} WHERE type_name = 'user'"
             params: Dict[str, Any] = {}
             if sender is not None:
                 query += " AND sender_id = :s"
                 params["s"] = sender
             rows = conn.execute(sa.text(query + " ORDER BY id"), params).fetchall()
-            for row_id, raw in rows:
+            redacted = set()
+            for row_id, raw, row_sender in rows:
                 scanned += 1
                 try:
                     data = json.loads(raw)
@@ -110,6 +115,11 @@ def redact_store(sender: Optional[str] = None, endpoints: Optional[Path] = None,
                 if not dry_run:
                     conn.execute(sa.text(f"UPDATE {EVENTS_TABLE} SET data = :d WHERE id = :i"),
                                  {"d": json.dumps(new), "i": row_id})
+                    redacted.add(row_sender)
+            if redacted and sa.inspect(conn).has_table(WINDOW_TABLE):
+                # the windowed store rebuilds these from the rewritten events on the next message
+                for s in sorted(redacted):
+                    conn.execute(sa.text(f"DELETE FROM {WINDOW_TABLE} WHERE sender_id = :s"), {"s": s})
     finally:
         engine.dispose()
     return RedactResult(_safe(url), scanned, changed, counts, dry_run)
@@ -136,8 +146,9 @@ def tracker_store_config(endpoints: Optional[Path] = None) -> Dict[str, Any]:
         raise PurgeError(f"endpoints file not found: {path}")
     cfg = (read_config_file(str(path)) or {}).get("tracker_store") or {}
     store_type = str(cfg.get("type") or cfg.get("store_type") or "").lower()
-    if store_type not in ("sql",):
-        raise PurgeError(f"{path}: tracker_store type is {cfg.get('type')!r}; purge supports type: SQL only")
+    if store_type not in SQL_STORE_TYPES:
+        raise PurgeError(f"{path}: tracker_store type is {cfg.get('type')!r}; purge supports type: SQL and "
+                         "bot.tracker_store.WindowedSQLTrackerStore only")
     return dict(cfg)
 
 
@@ -183,6 +194,7 @@ def purge(days: Optional[float] = None, sender: Optional[str] = None, endpoints:
                     f"SELECT sender_id FROM {EVENTS_TABLE} GROUP BY sender_id HAVING MAX(timestamp) < :c"),
                     {"c": cutoff})]
             count = 0
+            window_table = sa.inspect(conn).has_table(WINDOW_TABLE)
             for s in senders:
                 if dry_run:
                     count += conn.execute(sa.text(f"SELECT COUNT(*) FROM {EVENTS_TABLE} WHERE sender_id = :s"),
@@ -190,6 +202,11 @@ def purge(days: Optional[float] = None, sender: Optional[str] = None, endpoints:
                 else:
                     count += conn.execute(sa.text(f"DELETE FROM {EVENTS_TABLE} WHERE sender_id = :s"),
                                           {"s": s}).rowcount or 0
+                    if window_table:
+                        conn.execute(sa.text(f"DELETE FROM {WINDOW_TABLE} WHERE sender_id = :s"), {"s": s})
+            if window_table and not dry_run:   # and any left by conversations deleted some other way
+                conn.execute(sa.text(f"DELETE FROM {WINDOW_TABLE} WHERE sender_id NOT IN "
+                                     f"(SELECT DISTINCT sender_id FROM {EVENTS_TABLE})"))
     finally:
         engine.dispose()
     return PurgeResult(_safe(url), senders, count, dry_run)

@@ -5,8 +5,9 @@
 
 Each stack gets its own folder (SQLite tracker, endpoints, credentials, logs, and a copy of
 registry/registry.yaml that both servers read through FILMBOT_REGISTRY: `stack.registry`, so a test may
-edit it, e.g. confirm facts, without touching the repository's file). `restart_rasa()` and
-`stop_actions()/start_actions()` let tests exercise persistence and faults.
+edit it, e.g. confirm facts, without touching the repository's file); the endpoints are those of
+endpoints.yml (`tracker_store=` replaces the store's YAML block, e.g. for PostgreSQL).
+`restart_rasa()` and `stop_actions()/start_actions()` let tests exercise persistence and faults.
 """
 from __future__ import annotations
 
@@ -45,7 +46,8 @@ def default_model() -> Path:
 class BotStack:
     def __init__(self, model: Optional[Path] = None, workdir: Optional[Path] = None,
                  extra_env: Optional[Dict[str, str]] = None, credentials: Optional[str] = None,
-                 endpoints_extra: str = "", rasa_args: Optional[List[str]] = None) -> None:
+                 endpoints_extra: str = "", rasa_args: Optional[List[str]] = None,
+                 tracker_store: Optional[str] = None) -> None:
         self.model = Path(model or default_model())
         self.workdir = Path(workdir or tempfile.mkdtemp(prefix="filmbot-stack-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -57,8 +59,10 @@ class BotStack:
         self.endpoints = self.workdir / "endpoints.yml"
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.tracker_db}"\n'
-            'nlg:\n  type: bot.nlg.LanguageNLG\n'
+            '  enable_selective_domain: true\n'
+            + (tracker_store or 'tracker_store:\n  type: bot.tracker_store.WindowedSQLTrackerStore\n'
+               f'  dialect: "sqlite"\n  db: "{self.tracker_db}"\n')
+            + 'nlg:\n  type: bot.nlg.LanguageNLG\n'
             + endpoints_extra
         )
         self.registry = Path(self.extra_env.get("FILMBOT_REGISTRY") or self.workdir / "registry.yaml")
