@@ -1,3 +1,4 @@
+import os
 import sys
 from pathlib import Path
 
@@ -16,3 +17,17 @@ def stack():
 
     with BotStack() as s:
         yield s
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium (FILMBOT_CHROMIUM) through Playwright, one per test module."""
+    import playwright.sync_api as sync_api
+
+    chromium = os.environ.get("FILMBOT_CHROMIUM", "/usr/bin/chromium")
+    with sync_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"])
+        yield b
+        b.close()

@@ -105,7 +105,7 @@ CONVERSATIONS: List[Any] = [
          tag("unanswered", reason="out_of_scope")),
     ]),
     ("web-faq", "socketio", [
-        ("user", ("2026-11-03", "23:30:00"), "Vad är Filmregionerna?", "faq",
+        ("user", ("2026-11-03", "23:30:00"), "Vad är egentligen Filmregionerna?", "faq",
          understanding("faq")),
         ("bot", ("2026-11-03", "23:30:01"), "Filmregionerna är ett nätverk ...",
          tag("faq", "e5e5e5e5e5e5", topic="faq/what_is_filmregionerna")),

@@ -26,7 +26,7 @@ LISTEN = "CLISTEN9"
 NESTED = 5000
 WORST_LIMIT_S = 1.0
 REJECT_LIMIT_S = 0.05
-QUESTION = "Var kan jag få stöd för kortfilm i Dalarna?"
+QUESTION = "Kan man söka pengar till en kortfilm i Dalarna?"
 
 # Messages of exactly the maximum length that cost the NLU most (measured; see docs/ARCHITECTURE.md).
 WORST = {

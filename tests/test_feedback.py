@@ -92,7 +92,7 @@ def test_slack_click_only_for_our_buttons_with_a_valid_id():
 # -- the actions' tags (in process) ------------------------------------------------------------------
 
 def test_registry_answer_is_rateable_with_topic_centre_and_county():
-    text = "Var kan jag få stöd för kortfilm i Dalarna?"
+    text = "Kan man söka pengar till en kortfilm i Dalarna?"
     msgs, _ = run(A.ActionAnswerTopic(), make_tracker(text, "ask_short_film", [place_entity(text, "Dalarna")]))
     tag = tag_of(msgs[-1])
     assert tag["kind"] == "registry" and ID.match(tag["answer_id"])
@@ -192,14 +192,14 @@ def last_tag(stack, sender: str) -> Dict[str, Any]:
 
 def test_rest_registry_answer_carries_its_id_to_client_and_store(stack):
     who = "fb-registry"
-    replies = stack.say("Var kan jag få stöd för kortfilm i Dalarna?", who)
+    replies = stack.say("Kan man söka pengar till en kortfilm i Dalarna?", who)
     meta = replies[-1]["metadata"]["filmbot"]
     assert meta["kind"] == "registry" and ID.match(meta["answer_id"])
     assert all("metadata" not in m for m in replies[:-1])       # once per bot message, on its last part
     tag = last_tag(stack, who)
     assert tag == meta and tag["county"] == "20" and tag["topic"] == "short_film"
     user = [e for e in stored(stack, who) if e["_type"] == "user"][-1]
-    assert user["text"] == "Var kan jag få stöd för kortfilm i Dalarna?"
+    assert user["text"] == "Kan man söka pengar till en kortfilm i Dalarna?"
     assert user["parse_data"]["understanding"]
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from tests.stack import BotStack
 
-CHATTER = ["tack!", "hej", "vad är Filmregionerna?", "vilka filmregioner finns?", "tack så mycket", "hej igen"]
+CHATTER = ["tack!", "hej", "och vad är egentligen Filmregionerna?", "vilka filmregioner finns det?", "tusen tack för hjälpen", "hej igen"]
 
 
 @pytest.fixture(scope="module")

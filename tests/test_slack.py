@@ -295,7 +295,7 @@ def _click(fake: FakeSlack, post: Dict[str, Any], button: Dict[str, Any], channe
 
 
 def test_feedback_buttons_and_a_signed_click_stored_against_the_answer(slack):
-    _, _, _, root = slack.dm("Var kan jag få stöd för kortfilm i Dalarna?", channel="DFB1")
+    _, _, _, root = slack.dm("Kan man söka pengar till en kortfilm i Dalarna?", channel="DFB1")
     posts = slack.replies("DFB1", root)
     rateable = [p for p in posts if _feedback_buttons(p)]
     assert len(rateable) == 1, posts                        # once per answer, on its last message

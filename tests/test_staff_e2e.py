@@ -46,16 +46,6 @@ def server(bot):
         yield web
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield b
-        b.close()
-
-
 def _bot_bubbles(pg):
     return pg.locator(".fb-messages .fb-bot .fb-bubble")
 

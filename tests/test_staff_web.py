@@ -48,16 +48,6 @@ def server(data):
         yield web
 
 
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield b
-        b.close()
-
-
 @pytest.fixture
 def context(browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 1000}, locale="sv-SE")

@@ -64,7 +64,7 @@ def turn_events(i, tracker, ts):
                 ActionExecuted("action_answer_topic", timestamp=t(6)), BotUttered("Kortfilm ...", timestamp=t(7)),
                 SlotSet("last_topic", "short_film", t(8)), ActionExecuted("action_listen", timestamp=t(9))]
     if i == 61:          # "börja om"
-        return [user("börja om", "start_over", t(0)), ActionExecuted("action_start_over", timestamp=t(1)),
+        return [user("kan vi ta det från början igen", "start_over", t(0)), ActionExecuted("action_start_over", timestamp=t(1)),
                 BotUttered("Vi börjar om.", timestamp=t(2)), Restarted(timestamp=t(3)),
                 ActionExecuted("action_listen", timestamp=t(4))]
     if i == 97:          # the session expired: a new one starts, carrying the slots over

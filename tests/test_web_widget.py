@@ -80,16 +80,6 @@ def site(bot):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def page(browser, site):
     context = browser.new_context(viewport={"width": 1280, "height": 860}, locale="sv-SE")
     pg = context.new_page()
@@ -323,7 +313,7 @@ def test_rate_answers_up_and_down_with_comment(browser, site, bot):
         expect(pg.locator(".fb-messages .fb-bot").first.locator(".fb-rate")).to_have_count(0)  # a greeting
 
         # 👍 with the mouse on the first answer
-        ask(pg, "Var kan jag få stöd för kortfilm i Dalarna?")
+        ask(pg, "Kan man söka pengar till en kortfilm i Dalarna?")
         first = pg.locator(".fb-messages .fb-bot").filter(has=pg.locator(".fb-feedback")).last
         up, down = first.get_by_role("button", name="Bra svar"), first.get_by_role("button", name="Dåligt svar")
         expect(up).to_have_attribute("aria-pressed", "false")

@@ -360,7 +360,7 @@ def test_slack_event_retried_to_the_other_instance_is_answered_once(scale):
     fake = scale.fake_slack
     slack_a = Slack(Target(scale.url("A")), fake)
     slack_b = Slack(Target(scale.url("B")), fake)
-    status, _, body, ts = slack_a.dm("Var kan jag få stöd för kortfilm i Dalarna?", channel="DSCALE1")
+    status, _, body, ts = slack_a.dm("Kan man söka pengar till en kortfilm i Dalarna?", channel="DSCALE1")
     assert status == 200
     first = slack_a.replies("DSCALE1", ts)
     assert "Film i Dalarna" in joined(first)
