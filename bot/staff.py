@@ -241,10 +241,7 @@ def add_routes(app, token: Optional[str], endpoints: Optional[os.PathLike] = Non
         return as_json(result)
 
     async def api_stale(_request: web.Request) -> web.Response:
-        try:
-            from bot import upkeep
-        except ImportError:
-            return as_json({"error": "registervården (bot/upkeep.py) finns inte i den här versionen"}, 503)
+        from bot import upkeep
         try:
             facts = await in_thread(upkeep.stale)
         except ValueError as exc:
@@ -268,10 +265,7 @@ def add_routes(app, token: Optional[str], endpoints: Optional[os.PathLike] = Non
             return as_json({"error": "skriv ditt namn, så syns vem som bekräftade"}, 400)
         if any(v is not None and not isinstance(v, str) for v in (kind, key)):
             return as_json({"error": "kind och key är text"}, 400)
-        try:
-            from bot import upkeep
-        except ImportError:
-            return as_json({"error": "registervården (bot/upkeep.py) finns inte i den här versionen"}, 503)
+        from bot import upkeep
         try:
             n = await in_thread(upkeep.confirm, centre, kind=kind or None, key=key or None, by=by[:80])
         except ValueError as exc:

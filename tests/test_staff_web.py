@@ -4,7 +4,6 @@ server (`python -m bot web`) reading a SQLite tracker store seeded through Rasa'
 Screenshots go to test-output/staff/."""
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
@@ -201,19 +200,9 @@ def test_posts_only_from_this_origin(server, data):
     assert data["registry"].read_text() == registry_before
 
 
-HAS_UPKEEP = importlib.util.find_spec("bot.upkeep") is not None
-
-
 def test_registry_upkeep(server, context, data):
     page = login(context, server)
     page.goto(f"{server.base}/staff?since={PERIOD[0]}&until={PERIOD[1]}")
-    if not HAS_UPKEEP:
-        # the registry part (bot/upkeep.py) is not in this build: the page says so clearly
-        expect(page.locator("#upkeep-status")).to_have_text(
-            "Kunde inte hämta registret: registervården (bot/upkeep.py) finns inte i den här versionen",
-            timeout=TIMEOUT)
-        assert server.get_json("/staff/api/stale", server.login())[0] == 503
-        return
     from bot import upkeep
 
     expect(page.locator("body[data-loaded-upkeep]")).to_have_count(1, timeout=TIMEOUT)
