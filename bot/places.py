@@ -568,7 +568,7 @@ def _exact_matches(index: PlaceIndex, text: str, toks: List[Token], blocked: fro
             continue
         found = None
         max_len = index.max_words if toks[i].norm in index.first_words else 1
-        for length in range(min(max_len, _free_run(blocked, i, n)), 0, -1):
+        for length in range(_free_run(blocked, i, min(n, i + max_len)), 0, -1):  # only max_len matters
             seg = toks[i:i + length]
             phrase = " ".join(t.norm for t in seg) if length > 1 else seg[0].norm
             info = index.keys.get(phrase)
