@@ -260,3 +260,9 @@ _action_guard.install()
 from bot.channels import privacy as _privacy  # noqa: E402
 
 _privacy.install()
+
+# ... and the prediction graph runs without dask's per-call overhead, slots copy cheaply
+# (bot/rasa_speedups.py; training is unchanged).
+from bot import rasa_speedups as _rasa_speedups  # noqa: E402
+
+_rasa_speedups.install()
