@@ -29,7 +29,6 @@ import os
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
-import scipy.sparse
 from scipy.special import erf
 
 logger = logging.getLogger(__name__)
@@ -80,16 +79,27 @@ class _Dense:
         else:
             raise Unsupported(f"activation {layer.activation!r}")
 
-    def __call__(self, x: Any) -> np.ndarray:
-        if scipy.sparse.issparse(x):
-            # the kernel rows of the message's few non-zero features, weighted: (rows x nnz) @ (nnz x units);
-            # float32 like TensorFlow (scipy would copy the whole kernel to the float64 of the counts)
-            x = x.tocoo()
-            weights = np.zeros((x.shape[0], x.nnz), dtype=np.float32)
-            weights[x.row, np.arange(x.nnz)] = x.data
-            y = weights @ self.kernel[x.col]
-        else:
-            y = x @ self.kernel
+    def sparse(self, blocks: List[Any]) -> np.ndarray:
+        """The layer applied to the column-wise concatenation of sparse blocks (one per featuriser, in the
+        order Rasa combines them), without building it: the kernel rows of the message's few non-zero
+        features, weighted, (rows x nnz) @ (nnz x units). Float32 like TensorFlow (scipy would copy the whole
+        kernel to the float64 of the counts)."""
+        rows, cols, values, offset = [], [], [], 0
+        for block in blocks:
+            block = block.tocoo()
+            rows.append(block.row)
+            cols.append(block.col + offset)
+            values.append(block.data)
+            offset += block.shape[1]
+        row, col, value = np.concatenate(rows), np.concatenate(cols), np.concatenate(values)
+        weights = np.zeros((blocks[0].shape[0], len(col)), dtype=np.float32)
+        weights[row, np.arange(len(col))] = value
+        return self._finish(weights @ self.kernel[col])
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return self._finish(x @ self.kernel)
+
+    def _finish(self, y: np.ndarray) -> np.ndarray:
         if self.bias is not None:
             y = y + self.bias
         return _gelu(y) if self.gelu else y
@@ -234,20 +244,26 @@ class NumpyTextModel:
         self.sentence_position = kind != "DIET2DIET" and self.present.get("sentence", False)
         self.vocabulary = self.sparse["sequence"].kernel.shape[0]
 
-    def fits(self, sequence: Any, sentence: Any) -> bool:
-        if sequence is None or sequence.shape[0] == 0 or sequence.shape[1] != self.vocabulary:
+    def fits(self, sequence: List[Any], sentence: List[Any]) -> bool:
+        """Whether the message's sparse feature blocks are what the model was trained on."""
+        if not sequence or sum(b.shape[1] for b in sequence) != self.vocabulary:
+            return False
+        if len({b.shape[0] for b in sequence}) != 1 or sequence[0].shape[0] == 0:
             return False
         if self.present.get("sentence", False):
-            return sentence is not None and sentence.shape == (1, self.sparse["sentence"].kernel.shape[0])
-        return sentence is None
+            width = self.sparse["sentence"].kernel.shape[0]
+            return bool(sentence) and all(b.shape[0] == 1 for b in sentence) \
+                and sum(b.shape[1] for b in sentence) == width
+        return not sentence
 
-    def scores(self, sequence: Any, sentence: Any) -> np.ndarray:
-        """Confidences (1, labels) for one message's sparse sequence (tokens x vocabulary) and sentence
-        (1 x vocabulary) features, the order of the model's labels."""
-        x = self.sparse["sequence"](sequence)
+    def scores(self, sequence: List[Any], sentence: List[Any]) -> np.ndarray:
+        """Confidences (1, labels), in the order of the model's labels, for one message's sparse features:
+        `sequence` and `sentence` are the blocks of each featuriser (tokens x its vocabulary, 1 x its
+        vocabulary) in the order Rasa concatenates them (Message.get_sparse_features)."""
+        x = self.sparse["sequence"].sparse(sequence)
         tokens = x.shape[0]
         if "sentence" in self.sparse:
-            x = np.vstack([x, self.sparse["sentence"](sentence)])
+            x = np.vstack([x, self.sparse["sentence"].sparse(sentence)])
         for dense in self.ffnn:
             x = dense(x)
         if self.encoder is not None:
@@ -318,9 +334,10 @@ class NumpyInferenceMixin:
         dense = message.get_dense_features(TEXT, featurizers)
         if dense[0] is not None or dense[1] is not None:
             return super()._predict(message)  # type: ignore[misc]
-        sequence, sentence = message.get_sparse_features(TEXT, featurizers)
-        sequence = sequence.features if sequence is not None else None
-        sentence = sentence.features if sentence is not None else None
+        # the blocks Message.get_sparse_features would concatenate, in its order (Message._combine_features)
+        sequence, sentence = message._filter_sparse_features(TEXT, featurizers)
+        sequence = [f.features for f in sequence]
+        sentence = [f.features for f in sentence]
         if not fast.fits(sequence, sentence):
             return super()._predict(message)  # type: ignore[misc]
         return {"i_scores": fast.scores(sequence, sentence)}
