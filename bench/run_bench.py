@@ -5,7 +5,7 @@ Per repetition, interleaved A, B, A, B...: training from clean (fresh --out dir,
 cold start (`rasa run` launched -> first answered REST message, the real action server already up), RSS of
 the Rasa server and of the action server after warm-up (VmRSS summed over the process tree), reply latency
 through REST at 1, 10 and 50 concurrent conversations and throughput at 50, then the floor with the same
-client; with them, the project at the previous commit (BENCH_PREVIOUS, default ddf833f: a `git worktree` of
+client; with them, the project at the previous commit (BENCH_PREVIOUS, default 99bc9a9: a `git worktree` of
 it under var/, with its own model trained once by its scripts/train.sh). Then per stack: registry topic questions at 1 concurrent and latency by turn number
 (bench/turns.py, 3 x 100 turns). After the repetitions: held-out NLU accuracy of the last A and B models
 (in-process, bench/eval_nlu.py), place resolution alone (bench/bench_places.py), latency by turn number
@@ -133,7 +133,7 @@ PER_CONV = {1: 50, 10: 20, 50: 8}
 TURNS = (3, 100)          # latency by turn number: 3 conversations x 100 turns, 1 concurrent
 TOPIC_N = 40              # p50 at 1 concurrent for registry topic questions: 40 of them
 # "prev": the project before the windowed tracker store (issue 13), same A model, for the ratio to it
-PREVIOUS = os.environ.get("BENCH_PREVIOUS", "ddf833f")
+PREVIOUS = os.environ.get("BENCH_PREVIOUS", "99bc9a9")
 
 
 def topic_messages() -> List[str]:
