@@ -19,6 +19,15 @@ def stack():
         yield s
 
 
+@pytest.fixture(scope="session")
+def agent():
+    """The trained model (var/test-model) loaded in-process, as `rasa run` loads it (no action server)."""
+    from rasa.core.agent import Agent
+    from stack import default_model
+
+    return Agent.load(str(default_model()))
+
+
 @pytest.fixture(scope="module")
 def browser():
     """Debian's headless Chromium (FILMBOT_CHROMIUM) through Playwright, one per test module."""

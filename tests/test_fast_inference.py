@@ -2,23 +2,13 @@
 trained model (var/test-model) and every message of the held-out NLU set."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any, Dict, List, Tuple
 
 import numpy as np
 import pytest
 
-from stack import default_model
-
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def agent():
-    from rasa.core.agent import Agent
-
-    return Agent.load(str(default_model()))
 
 
 def _held_out_texts() -> List[str]:

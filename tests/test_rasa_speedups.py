@@ -9,16 +9,7 @@ from typing import Any, List
 
 import pytest
 
-from stack import default_model
-
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(scope="module")
-def agent():
-    from rasa.core.agent import Agent
-
-    return Agent.load(str(default_model()))
 
 
 def _texts() -> List[str]:
