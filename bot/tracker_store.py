@@ -170,6 +170,8 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
             if rows:
                 E = self.SQLEvent
                 session.execute(E.__table__.insert(), rows)
+                if ids is not None and not self._window_can_move(events[loaded.carried:]):
+                    ids = None   # not needed now: the next retrieve reads them with the window
                 if ids is not None:   # the new rows' ids (the lock store lets one message of a visitor at a time)
                     new_ids = [i for (i,) in session.execute(
                         sa.select(E.id).where(E.sender_id == tracker.sender_id, E.id > (ids[-1] if ids else -1))
@@ -179,6 +181,11 @@ class WindowedSQLTrackerStore(SQLTrackerStore):
             session.commit()
         tracker._filmbot_loaded = _Loaded(stored=len(events), carried=loaded.carried, ids=ids)  # type: ignore
         logger.debug("Tracker with sender_id '%s' stored to database", tracker.sender_id)
+
+    def _window_can_move(self, stored: List[Any]) -> bool:
+        """Cheap first test of _move_window: more than 2 x keep_turns visitor messages in the stored events
+        (counting reverted ones too, so never False where _move_window would move)."""
+        return sum(1 for e in stored if isinstance(e, UserUttered)) > 2 * self.keep_turns
 
     def _move_window(self, session: Any, tracker: DialogueStateTracker, events: List[Any], carried: int,
                      ids: Optional[List[int]]) -> None:
