@@ -21,9 +21,7 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.diet_classifier import DIETClassifier
-from rasa.nlu.constants import DENSE_FEATURIZABLE_ATTRIBUTES
 from rasa.nlu.extractors.extractor import EntityExtractorMixin
-from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
 from rasa.nlu.selectors.response_selector import ResponseSelector
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.constants import (
@@ -56,8 +54,6 @@ RUN_LIMIT = 64
 # FaqResponseSelector: below this confidence of the retrieval intent in the classifier's ranking, the
 # message cannot become an FAQ question (bot/understanding.py takes a ranked intent from 0.15 up).
 FAQ_CANDIDATE_CONFIDENCE = 0.1
-# TokenCachedCountVectorsFeaturizer: tokens whose feature rows are kept (then the cache starts again)
-TOKEN_CACHE_SIZE = 50_000
 _LONG_RUN = re.compile(r"\S{%d,}" % (RUN_LIMIT + 1))
 
 
@@ -217,68 +213,6 @@ class RegistryUnderstanding(GraphComponent):
                 message.set(INTENT_RANKING_KEY, [chosen] + rest, add_to_output=True)
             message.set("understanding", decision.to_json(), add_to_output=True)
         return messages
-
-
-@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
-class TokenCachedCountVectorsFeaturizer(CountVectorsFeaturizer):
-    """Rasa's CountVectorsFeaturizer (same training, same vocabulary, same features); at prediction each
-    token's row is computed once and kept (up to TOKEN_CACHE_SIZE tokens), instead of two scikit-learn
-    `transform` calls per message (its tokens, then the joined text). The sentence row is the sum of the
-    token rows where that is what the joined text gives: the `char_wb` analyzer (n-grams inside each
-    whitespace-separated word) and the `word` analyzer with single words; otherwise it is computed as Rasa
-    does. tests/test_nlu_components.py checks both against Rasa's on every training and held-out message."""
-
-    def process(self, messages: List[Message]) -> List[Message]:
-        self._filmbot_predicting = True
-        try:
-            return super().process(messages)
-        finally:
-            self._filmbot_predicting = False
-
-    def _create_features(self, attribute: Text, all_tokens: List[List[Text]]):  # type: ignore[override]
-        if not getattr(self, "_filmbot_predicting", False) or not self.vectorizers.get(attribute):
-            return super()._create_features(attribute, all_tokens)
-        import numpy as np
-        import scipy.sparse
-
-        cache = self.__dict__.setdefault("_filmbot_rows", {})
-        vectorizer = self.vectorizers[attribute]
-        summable = self.analyzer == "char_wb" or (self.analyzer == "word" and self.max_ngram == 1)
-        sequences: List[Any] = []
-        sentences: List[Any] = []
-        for tokens in all_tokens:
-            if not tokens:
-                sequences.append(None)
-                sentences.append(None)
-                continue
-            rows = []
-            for token in tokens:
-                key = (attribute, token)
-                row = cache.get(key)
-                if row is None:
-                    vec = vectorizer.transform([token])
-                    vec.sort_indices()
-                    row = (vec.indices.copy(), vec.data.copy())
-                    if len(cache) >= TOKEN_CACHE_SIZE:
-                        cache.clear()
-                    cache[key] = row
-                rows.append(row)
-            width = len(vectorizer.vocabulary_)
-            lengths = [len(r[0]) for r in rows]
-            sequence = scipy.sparse.coo_matrix(
-                (np.concatenate([r[1] for r in rows]),
-                 (np.repeat(np.arange(len(rows)), lengths), np.concatenate([r[0] for r in rows]))),
-                shape=(len(rows), width))
-            sequences.append(sequence)
-            if attribute not in DENSE_FEATURIZABLE_ATTRIBUTES:
-                sentences.append(None)
-            elif summable:
-                sentences.append(scipy.sparse.csr_matrix(sequence.sum(axis=0, dtype=sequence.dtype)).tocoo())
-            else:
-                vec = vectorizer.transform([" ".join(tokens)])
-                vec.sort_indices()
-                sentences.append(vec.tocoo())
-        return sequences, sentences
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

@@ -118,35 +118,3 @@ def test_models_it_cannot_reproduce_are_refused():
     with pytest.raises(Unsupported):
         NumpyTextModel(TED())
 
-
-def test_cached_count_vectors_give_rasas_features_on_every_message(agent):
-    """TokenCachedCountVectorsFeaturizer at prediction against Rasa's own CountVectorsFeaturizer code on the
-    same trained vocabulary: the same sequence and sentence matrices for every training and held-out
-    message (twice: the second time from the token cache)."""
-    from rasa.nlu.featurizers.sparse_featurizer.count_vectors_featurizer import CountVectorsFeaturizer
-    from rasa.shared.nlu.constants import TEXT
-    from rasa.shared.nlu.training_data.loading import load_data
-
-    featurizers = [(name, node._component) for name, node in
-                   agent.processor.graph_runner._instantiated_nodes.items()
-                   if type(node._component).__name__ == "TokenCachedCountVectorsFeaturizer"]
-    assert {c.analyzer for _, c in featurizers} == {"word", "char_wb"}
-    texts = _held_out_texts() + [m.get("text") for m in load_data(str(ROOT / "data" / "nlu.yml")).intent_examples]
-    last = featurizers[-1][0]
-    for rnd in range(2):
-        for message in _featurised(agent, last, texts):
-            for _, component in featurizers:
-                tokens = component._get_processed_message_tokens_by_attribute(message, TEXT)
-                component._filmbot_predicting = True
-                try:
-                    ours = component._create_features(TEXT, [tokens])
-                finally:
-                    component._filmbot_predicting = False
-                rasa = CountVectorsFeaturizer._create_features(component, TEXT, [tokens])
-                for a, b in zip(ours, rasa):
-                    if b[0] is None:
-                        assert a[0] is None
-                        continue
-                    assert a[0].shape == b[0].shape and a[0].dtype == b[0].dtype
-                    assert (a[0] != b[0]).nnz == 0, (message.get("text"), component.analyzer)
-    assert all(len(c.__dict__.get("_filmbot_rows", {})) > 100 for _, c in featurizers)
