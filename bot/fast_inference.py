@@ -29,6 +29,8 @@ import os
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
+from rasa.shared.nlu.constants import TEXT
+from rasa.utils.tensorflow.constants import FEATURIZERS
 from scipy.special import erf
 
 logger = logging.getLogger(__name__)
@@ -327,9 +329,6 @@ class NumpyInferenceMixin:
         fast = None if tensorflow_forced() else self._numpy()
         if fast is None or self._execution_context.should_add_diagnostic_data:
             return super()._predict(message)  # type: ignore[misc]
-        from rasa.shared.nlu.constants import TEXT
-        from rasa.utils.tensorflow.constants import FEATURIZERS
-
         featurizers = self.component_config.get(FEATURIZERS) or []
         dense = message.get_dense_features(TEXT, featurizers)
         if dense[0] is not None or dense[1] is not None:

@@ -115,7 +115,7 @@ def test_a_kept_alive_connection_the_server_dropped_is_retried_once_on_a_new_one
         server.close()
 
 
-def test_a_connection_closed_while_idle_is_noticed_before_sending():
+def test_a_call_after_the_server_closed_the_idle_connection_gets_through_on_a_new_one():
     closed = threading.Event()
 
     class Server(RawServer):

@@ -14,7 +14,7 @@ import pytest
 
 from tests.stack import BotStack
 
-CHATTER = ["tack!", "hej", "och vad är egentligen Filmregionerna?", "vilka filmregioner finns det?", "tusen tack för hjälpen", "hej igen"]
+CHATTER = ["tack snälla du", "hallå där", "och vad är egentligen Filmregionerna?", "vilka filmregioner finns det?", "tusen tack för hjälpen", "hej igen"]
 
 
 @pytest.fixture(scope="module")

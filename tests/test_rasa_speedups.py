@@ -57,7 +57,7 @@ def test_conversation_predictions_equal_the_dask_runner(agent):
     from rasa.engine.runner.dask import DaskGraphRunner
 
     runner = agent.processor.graph_runner
-    conversation = ["hej", "Var kan jag få stöd för att göra film i Dalarna?", "och i Skåne då?",
+    conversation = ["hallå där!", "Var kan jag få stöd för att göra film i Dalarna?", "och i Skåne då?",
                     "vem kan jag kontakta?", "tack, hej då"]
 
     def replies(sender: str) -> List[Any]:
