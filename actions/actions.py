@@ -1,7 +1,8 @@
 """Rasa SDK glue: read slots and the latest message, call bot/, dispatch the answer.
 
 Slots used: place (from the `place` entity), centre_id, county_code, kommun_code, pending_topic (a topic
-asked before the place was known), last_topic, faq_confident. The answer language is that of the
+asked before the place was known), last_topic, pending_facet / last_facet (bot/facets.py), faq_confident.
+An answer never repeats the bot's previous message word for word (_say_once). The answer language is that of the
 visitor's own messages (bot.lang.conversation_language), as for the domain's responses (bot/nlg.py).
 """
 from __future__ import annotations
@@ -32,6 +33,22 @@ def _say(dispatcher: CollectingDispatcher, answer: answers.Answer, lang: str) ->
     event's metadata and hands to the output channel: rateable answers get their answer_id here."""
     dispatcher.utter_message(text=answer.text, buttons=answer.buttons or None,
                              **{feedback.METADATA_KEY: answer.tag(), feedback.LANG_KEY: lang})
+
+
+def _previous_bot_text(tracker: Tracker) -> Optional[str]:
+    for event in reversed(tracker.events or []):
+        if event.get("event") == "bot":
+            return event.get("text")
+        if event.get("event") in ("restart", "session_started"):
+            return None
+    return None
+
+
+def _say_once(dispatcher: CollectingDispatcher, tracker: Tracker, answer: answers.Answer, lang: str) -> None:
+    """_say, but never the bot's previous message again word for word (bot.answers.instead_of_repeat)."""
+    if answer.text and answer.text == _previous_bot_text(tracker):
+        answer = answers.instead_of_repeat(answer, lang)
+    _say(dispatcher, answer, lang)
 
 
 def _lang(tracker: Tracker) -> str:
@@ -74,12 +91,12 @@ class ActionAnswerTopic(RegistryAction, Action):
         slots = _slots(tracker)
         lang = _lang(tracker)
         answer, updates = reply(decision, intent, slots, lang, registry, latest.get("intent_ranking") or [])
-        _say(dispatcher, answer, lang)
+        _say_once(dispatcher, tracker, answer, lang)
         return [SlotSet(name, value) for name, value in updates.items()]
 
 
 CONTEXT_SLOTS = ("county_code", "kommun_code", "centre_id", "pending_topic", "last_topic", "aside_county_code",
-                 "foreign_place")
+                 "foreign_place", "pending_facet", "last_facet")
 
 
 def _slots(tracker: Tracker) -> Dict[str, Any]:
@@ -100,7 +117,7 @@ class ActionOutOfScope(RegistryAction, Action):
         if follow_up_in_context(decision, slots):
             lang = _lang(tracker)
             answer, updates = reply(decision, "inform_place", slots, lang, self.registry)
-            _say(dispatcher, answer, lang)
+            _say_once(dispatcher, tracker, answer, lang)
             return [SlotSet(name, value) for name, value in updates.items()]
         dispatcher.utter_message(response="utter_out_of_scope")
         # The place is remembered without naming its centre: "finns det stöd för kortfilm här?" next

@@ -297,8 +297,13 @@ def _general_contact(centre: Any, unit: Any) -> Tuple[Any, Optional[str]]:
 
 
 def _contact_page(centre: Any, site: str) -> Optional[str]:
-    """A contact page among the registry's sources for the centre, on the site we point to."""
+    """The general contact's page, else a contact page among the registry's sources for the centre, on the
+    site we point to."""
     host = _host(site)
+    gc = getattr(centre, "general_contact", None)
+    page = getattr(gc, "page", None) if gc is not None and _sourced(gc) else None
+    if page and (_same_site(_host(page), host) or not getattr(centre, "units", None)):
+        return page
     for url in getattr(centre, "sources", None) or []:
         path = urlsplit(url).path.lower()
         if ("kontakt" in path or "contact" in path) and _same_site(_host(url), host):
@@ -423,23 +428,28 @@ def _topic_list(kinds: Iterable[str], lang: str) -> str:
 
 # ---------------------------------------------------------------- topic answers
 
-def answer_topic(registry: Any, county_code: str, topic: str, lang: str,
-                 today: Optional[dt.date] = None) -> Answer:
-    """The answer for `topic` in the county `county_code` (see _topic_answer)."""
+def answer_topic(registry: Any, county_code: str, topic: Optional[str], lang: str,
+                 today: Optional[dt.date] = None, facets: Iterable[str] = ()) -> Answer:
+    """The answer for `topic` in the county `county_code` (see _topic_answer), or to the facets asked of it
+    (answer_facets)."""
     lang = _lang(lang)
     centre = registry.centre_for_county(county_code) if county_code else None
     if centre is None:
         return ask_place(lang)
+    if facets:
+        return answer_facets(registry, centre, topic, facets, lang, today, county_code)
     return _topic_answer(registry, centre, topic, lang, today, county_name(registry, county_code), county_code)
 
 
-def answer_centre_topic(registry: Any, centre_id: str, topic: str, lang: str,
-                        today: Optional[dt.date] = None) -> Answer:
+def answer_centre_topic(registry: Any, centre_id: str, topic: Optional[str], lang: str,
+                        today: Optional[dt.date] = None, facets: Iterable[str] = ()) -> Answer:
     """The answer for `topic` at a centre the visitor named (no county known: all its län are named)."""
     lang = _lang(lang)
     centre = registry.centre(centre_id) if centre_id else None
     if centre is None:
         return Answer(t("unknown_centre", lang), kind="unanswered", reason="unknown_place")
+    if facets:
+        return answer_facets(registry, centre, topic, facets, lang, today)
     return _topic_answer(registry, centre, topic, lang, today, counties_text(registry, centre.counties, lang),
                          centre.counties[0] if len(centre.counties) == 1 else None)
 
@@ -504,6 +514,212 @@ def answer_contact(registry: Any, centre: Any, county: str, lang: str,
     parts.extend(contact)
     return Answer("\n".join(parts), kind="registry", topic="contact", centre=centre.id,
                   county=centre.counties[0] if len(centre.counties) == 1 else None)
+
+
+# ---------------------------------------------------------------- facet answers
+
+FUNDING_FAMILY = ("production_funding", "short_film", "documentary", "feature", "talent_development")
+MAX_FACET_FACTS = 3
+
+
+def facet_label(facet: str, lang: str) -> str:
+    return label("facet_labels", facet, lang)
+
+
+def facet_buttons(lang: str, skip: Iterable[str] = ()) -> List[Dict[str, str]]:
+    """Buttons that ask another facet (their payload is the question as typed: the understanding step reads
+    it like any message)."""
+    skip = set(skip)
+    return [{"title": label("facet_buttons", f, lang), "payload": label("facet_buttons", f, lang)}
+            for f in _copy()["facet_buttons"] if f not in skip]
+
+
+def _facet_facts_for(centre: Any, facet: str, topic: Optional[str], unit_id: Optional[str]
+                     ) -> List[Tuple[Optional[str], List[Any]]]:
+    """[(topic the facts are about, facts)] answering `facet` of `topic`: the topic's own facts; else those of
+    the related kinds (a general fund's rules answer a short-film question in part); then the centre's
+    facts on the facet as a whole. With no topic: the centre's own, else funding's, else any topic's."""
+    def facts(kind: Optional[str]) -> List[Any]:
+        out = [f for f in centre.facet_facts(facet, kind) if _sourced(f)]
+        if unit_id:
+            out = [f for f in out if getattr(f, "unit", None) in (None, unit_id)] or out
+        return sorted(out, key=_newest_first)
+
+    groups: List[Tuple[Optional[str], List[Any]]] = []
+    if topic:
+        own = facts(topic)
+        if own:
+            groups.append((topic, own))
+        else:
+            for kind in RELATED_KINDS.get(topic, ()):
+                related = facts(kind)
+                if related:
+                    groups.append((kind, related))
+                    break
+        general = facts(None)
+        if general:
+            groups.append((None, general))
+        return groups
+    general = facts(None)
+    if general:
+        return [(None, general)]
+    kinds = ("production_funding",) if facet not in ("contact", "organisation") else ()
+    for kind in kinds + tuple(k for k in OFFER_KINDS if k not in kinds):
+        found = facts(kind)
+        if found:
+            groups.append((kind, found))
+        if len(groups) == 2:
+            break
+    return groups
+
+
+def _fact_line(fact: Any, lang: str) -> str:
+    text = _registry_text(fact.text_sv, getattr(fact, "text_en", None), lang).rstrip()
+    return t("offer_line", lang, text=text.rstrip(".") + ".", source=fact.source, date=_date_label(fact, lang))
+
+
+def _best_link(centre: Any, unit: Any, topic: Optional[str]) -> str:
+    """Where a visitor reads more on the topic: an application page of the topic, the source of a sourced
+    offer of it, the centre's contact page, else the (unit's) website."""
+    site = _site(centre, unit)
+    kinds = [topic, *RELATED_KINDS.get(topic or "", ())] if topic else list(FUNDING_FAMILY)
+    for kind in kinds:
+        for f in getattr(centre, "facets", None) or []:
+            if f.topic == kind and getattr(f, "url", None) and _sourced(f):
+                return f.url
+    for kind in kinds:
+        for o in _sourced_offers(centre, [kind], getattr(unit, "id", None), strict_unit=False):
+            if _same_site(_host(o.source), _host(site)):
+                return o.source
+    return _contact_page(centre, site) or site
+
+
+def _not_on_pages(centre: Any, facet: str, topic: Optional[str]) -> Optional[Any]:
+    for nf in getattr(centre, "facets_not_found", None) or []:
+        if nf.facet == facet and (nf.topic == topic or topic is None or nf.topic is None):
+            return nf
+    return None
+
+
+def _organisation_lines(centre: Any, lang: str) -> Tuple[List[str], List[Any]]:
+    lines: List[str] = []
+    shown: List[Any] = []
+    org = getattr(centre, "organisation", None)
+    if org is not None and _sourced(org):
+        if getattr(org, "form", None):
+            lines.append(t("facet_organisation", lang, value=org.value.rstrip("."), form=org.form,
+                           source=org.source, date=_date_label(org, lang)))
+        else:
+            lines.append(t("offer_line", lang, text=_registry_text(org.value, None, lang).rstrip(".") + ".",
+                           source=org.source, date=_date_label(org, lang)))
+        shown.append(org)
+    for f in [f for f in centre.facet_facts("organisation", None) if _sourced(f)][:MAX_FACET_FACTS - 1]:
+        lines.append(_fact_line(f, lang))
+        shown.append(f)
+    return lines, shown
+
+
+def _general_contact_line(centre: Any, unit: Any, lang: str) -> Tuple[List[str], List[Any]]:
+    gc, owner = _general_contact(centre, unit)
+    page = _contact_page(centre, _site(centre, unit))
+    lines, shown = [], []
+    if gc is not None:
+        lines.append(t("facet_contact", lang, contact=f"{owner}: {_contact_text(centre)}", source=gc.source,
+                       date=_date_label(gc, lang)))
+        shown.append(gc)
+    if page:
+        lines.append(t("contact_page", lang, url=page))
+    return lines, shown
+
+
+def _short_contact(centre: Any, unit: Any, lang: str) -> str:
+    """The one line of context after a facet: whom to ask."""
+    gc, _ = _general_contact(centre, unit)
+    site = _site(centre, unit)
+    if gc is not None:
+        return t("facet_contact_line", lang, contact=f"{_contact_text(centre)} – {site}")
+    return t("contact_via_website", lang, name=unit.name if unit is not None else centre.name, website=site)
+
+
+def _facet_part(registry: Any, centre: Any, unit: Any, topic: Optional[str], facet: str, lang: str
+                ) -> Tuple[List[str], List[Any], bool]:
+    """(lines, facts shown, answered) for one facet."""
+    name = unit.name if unit is not None else centre.name
+    flabel = facet_label(facet, lang)
+    topic_label = label("topic_short_names", topic, lang) if topic else None
+    heading = (t("facet_heading", lang, centre=name, facet=flabel, topic=topic_label) if topic_label
+               and facet != "organisation" else t("facet_heading_centre", lang, centre=name, facet=flabel))
+    lines = [heading]
+    shown: List[Any] = []
+    if facet == "organisation":
+        found, shown = _organisation_lines(centre, lang)
+        lines.extend(found)
+    else:
+        if facet == "contact":
+            found, shown = _general_contact_line(centre, unit, lang)
+            lines.extend(found)
+        for kind, facts in _facet_facts_for(centre, facet, topic, getattr(unit, "id", None)):
+            if kind is not None and kind != topic:
+                lines.append(t("facet_for_topic", lang, topic=label("topic_short_names", kind, lang)))
+            for fact in facts[:MAX_FACET_FACTS]:
+                lines.append(_fact_line(fact, lang))
+                shown.append(fact)
+    answered = bool(shown)
+    if not answered:
+        noun = label("facet_nouns", facet, lang)
+        lines.append(t("facet_none", lang, facet=noun, topic=topic_label, centre=name) if topic_label
+                     and facet != "organisation" else t("facet_none_centre", lang, facet=noun, centre=name))
+        nf = _not_on_pages(centre, facet, topic)
+        if nf is not None:
+            lines.append(t("facet_not_on_pages", lang, date=nf.checked.isoformat()))
+        lines.append(t("facet_see", lang, url=_best_link(centre, unit, topic)))
+    elif facet not in ("contact", "organisation"):
+        pages = [f.url for f in shown if getattr(f, "url", None)]
+        if pages and all(pages[0] not in line for line in lines):
+            lines.append(t("facet_page", lang, url=pages[0]))
+    return lines, shown, answered
+
+
+def answer_facets(registry: Any, centre: Any, topic: Optional[str], facets: Iterable[str], lang: str,
+                  today: Optional[dt.date] = None, county_code: Optional[str] = None) -> Answer:
+    """The answer to what was asked of an offer (`topic`) or of the centre as a whole (topic None): per facet
+    one heading naming it, its sourced facts with source and date (or one plain sentence that the register
+    has none, and the best page to read), then one freshness line at most and one line on whom to ask."""
+    lang = _lang(lang)
+    if topic in ("contact", "centre"):
+        topic = None
+    facets = [f for f in facets if f]
+    unit = registry.unit_for(centre.id, topic) if topic and getattr(centre, "units", None) else None
+    parts: List[str] = []
+    shown: List[Any] = []
+    answered = False
+    for facet in facets:
+        lines, facts, ok = _facet_part(registry, centre, unit, topic, facet, lang)
+        parts.extend(lines)
+        shown.extend(facts)
+        answered = answered or ok
+    parts.extend(_freshness(shown, lang, today))
+    if facets != ["contact"]:
+        parts.append(_short_contact(centre, unit, lang))
+    elif not any(getattr(f, "email", None) or getattr(f, "phone", None) for f in shown):
+        parts.append(t("website_line", lang, website=_site(centre, unit)))
+    county = county_code or (centre.counties[0] if len(centre.counties) == 1 else None)
+    tag_topic = topic or ("contact" if facets == ["contact"] else "centre")
+    return Answer("\n".join(parts), kind="registry" if answered else "unanswered",
+                  reason=None if answered else "no_facts", topic=tag_topic, centre=centre.id, county=county)
+
+
+def instead_of_repeat(answer: Answer, lang: str) -> Answer:
+    """What to send when `answer` would repeat the bot's previous message word for word: for an answer
+    about a centre, that this was what the register has and what else can be asked (buttons for the
+    facets); for a question back, the same question with a lead saying why it is asked again."""
+    lang = _lang(lang)
+    if answer.centre:
+        if answer.buttons:
+            return dataclasses.replace(answer, text=t("repeat_more", lang))
+        return dataclasses.replace(answer, text=t("repeat_more", lang), buttons=facet_buttons(lang),
+                                   kind="other", reason=None)
+    return dataclasses.replace(answer, text=t("repeat_question", lang, text=answer.text))
 
 
 def centre_overview(registry: Any, centre_id: str, lang: str) -> Answer:

@@ -41,11 +41,33 @@ def _with_premise(answer: answers.Answer, premise: Optional[Dict[str, Any]], lan
 
 def topic_of(intent: Optional[str], decision: Dict[str, Any], slots: Slots) -> Optional[str]:
     """The topic to answer: the message's own, else the one asked before the place was known, else the
-    last one answered (a follow-up such as "och i Jönköping då?")."""
+    last one answered (a follow-up such as "och i Jönköping då?"). A message that asks a facet ("hur
+    mycket kan man få då?") keeps the conversation's topic unless it names another one; its generic
+    funding words ("måste man ha bolag för att få stöd?") do not replace a short-film or documentary topic."""
     topic = INTENT_TOPICS.get(intent or "") or decision.get("topic")
+    earlier = slots.get("pending_topic") or slots.get("last_topic")
+    if decision.get("facets"):
+        if topic in (None, "contact", "centre"):
+            return earlier if earlier not in ("contact", "centre") else None
+        if topic == "production_funding" and earlier in answers.FUNDING_FAMILY:
+            return earlier
     if topic:
         return topic
-    return slots.get("pending_topic") or slots.get("last_topic")
+    return earlier
+
+
+def _split(value: Any) -> List[str]:
+    return [f for f in str(value or "").split(",") if f]
+
+
+def facets_of(intent: Optional[str], decision: Dict[str, Any], slots: Slots) -> List[str]:
+    """The facets to answer: the message's own; a message that names no topic of its own (a new place, "och
+    i Kalmar då?") keeps the facet asked before; a new topic without a facet asks for its overview."""
+    if decision.get("facets"):
+        return list(decision["facets"])
+    if INTENT_TOPICS.get(intent or "") not in (None, "centre") or decision.get("topic"):
+        return []
+    return _split(slots.get("pending_facet")) or _split(slots.get("last_facet"))
 
 
 # Intents not worth offering as "Menade du ...?" buttons.
@@ -79,7 +101,22 @@ def remembered_place(decision: Dict[str, Any]) -> Slots:
 
 def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: str,
           registry: Any, ranking: Optional[List[Dict[str, Any]]] = None) -> Tuple[answers.Answer, Slots]:
+    answer, updates = _reply(decision, intent, slots, lang, registry, ranking)
+    joined = ",".join(facets_of(intent, decision, slots)) or None
+    answered = "last_topic" in updates or "centre_id" in updates   # (an overview asks no facet)
+    if "last_topic" in updates and updates["last_topic"] is None:
+        del updates["last_topic"]       # a facet of the centre as a whole keeps the topic talked about
+    if answered:
+        updates.update({"last_facet": joined, "pending_facet": None})
+    elif "pending_topic" in updates:                            # asked back: the facet waits with the topic
+        updates["pending_facet"] = joined
+    return answer, updates
+
+
+def _reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: str,
+           registry: Any, ranking: Optional[List[Dict[str, Any]]] = None) -> Tuple[answers.Answer, Slots]:
     topic = topic_of(intent, decision, slots)
+    facets = facets_of(intent, decision, slots)
     place = decision.get("place")
     centre_named = decision.get("centre")
 
@@ -92,10 +129,10 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
         if centre is not None:
             updates: Slots = {"centre_id": centre.id, "county_code": centre.counties[0],
                               "kommun_code": (place or {}).get("kommun_code"), "pending_topic": None}
-            if topic in (None, "centre"):
+            if topic in (None, "centre") and not facets:
                 return answers.centre_overview(registry, centre.id, lang), updates
             updates["last_topic"] = topic
-            return answers.answer_centre_topic(registry, centre.id, topic, lang), updates
+            return answers.answer_centre_topic(registry, centre.id, topic, lang, facets=facets), updates
 
     candidates = decision.get("candidates") or []
     if candidates and decision.get("each") and len(candidates) <= 3:
@@ -105,7 +142,7 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
             code = c.get("county_code")
             if not code or registry.county(code) is None:
                 continue
-            one = (answers.answer_topic(registry, code, topic, lang) if topic
+            one = (answers.answer_topic(registry, code, topic, lang, facets=facets) if topic or facets
                    else answers.place_known(registry, c.get("kommun") or c.get("county") or "", code, lang))
             parts.append(one.text)
             ones.append(one)
@@ -148,7 +185,7 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
         county_code = place["county_code"]
         updates = {"county_code": county_code, "kommun_code": place.get("kommun_code"),
                    "centre_id": place.get("centre_id"), "foreign_place": None}
-        if topic is None:
+        if topic is None and not facets:
             updates["pending_topic"] = None
             if premise:   # the correction already says where the place belongs and whose it is
                 note = answers.premise_note(premise.get("place") or "", premise.get("county") or "",
@@ -157,14 +194,14 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
                                       answers.topic_buttons(lang), centre=updates["centre_id"],
                                       county=county_code), updates
             return answers.place_known(registry, place_name(place), county_code, lang), updates
-        answer = answers.answer_topic(registry, county_code, topic, lang)
+        answer = answers.answer_topic(registry, county_code, topic, lang, facets=facets)
         updates.update({"last_topic": topic, "pending_topic": None})
         return _with_premise(answer, premise, lang), updates
 
     if place is not None and place.get("status") == "unknown" and place.get("text"):
         return answers.unknown_place(place["text"], lang), {"pending_topic": topic}
 
-    if intent == "inform_place" and topic is None and not decision.get("places") \
+    if intent == "inform_place" and topic is None and not facets and not decision.get("places") \
             and decision.get("reason") not in PLACE_FROM_CONTEXT:
         # "a place", says the classifier, but none is named and no question is pending: not understood
         offered = [r.get("name") for r in ranking or [] if r.get("name") and r.get("name") not in NOT_OFFERED]
@@ -175,12 +212,18 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
     if not county_code and slots.get("foreign_place") and (decision.get("film") or topic):
         # "Kan jag söka regionalt filmstöd hos er?" after "jag bor på Åland"
         return answers.outside_sweden(slots["foreign_place"], lang), {"pending_topic": topic}
+    centre_id = slots.get("centre_id")
+    if facets and centre_id and registry.centre(centre_id) is not None and (
+            not county_code or county_code in registry.centre(centre_id).counties):
+        # a facet of the centre talked about ("är det ett bolag?" after "Film i Skåne, vad är det?")
+        return (answers.answer_centre_topic(registry, centre_id, topic, lang, facets=facets),
+                {"last_topic": topic, "pending_topic": None})
     if not county_code or registry.county(county_code) is None:
         return answers.ask_place(lang), {"pending_topic": topic}
-    if topic is None:
+    if topic is None and not facets:
         return answers.place_known(registry, answers.county_name(registry, county_code), county_code,
                                    lang), {"pending_topic": None}
     updates = {"last_topic": topic, "pending_topic": None}
     if county_code != slots.get("county_code"):        # the place named aside is now the visitor's place
         updates.update({"county_code": county_code, "aside_county_code": None})
-    return answers.answer_topic(registry, county_code, topic, lang), updates
+    return answers.answer_topic(registry, county_code, topic, lang, facets=facets), updates

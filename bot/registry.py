@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 import yaml
 from pydantic import BaseModel, Extra, PrivateAttr, ValidationError, root_validator, validator
 
+from bot.facets import FACETS
 from bot.paths import ROOT
 from bot.topics import OFFER_KINDS
 
@@ -42,6 +43,8 @@ ENV_VAR = "FILMBOT_REGISTRY"
 
 # Topics an answer can be about: the offer kinds plus the contact and the centre in general.
 TOPICS = OFFER_KINDS + ("contact", "centre")
+# What a question asks of an offer or a centre (besides an overview): bot/facets.py.
+FACETS_DIR = "facets"   # beside registry.yaml: one hand-edited file per centre
 # SCB län codes: Sweden's 21 län.
 LAN_CODES = ("01", "03", "04", "05", "06", "07", "08", "09", "10", "12", "13", "14",
              "17", "18", "19", "20", "21", "22", "23", "24", "25")
@@ -245,6 +248,11 @@ class Website(Fact):
 class GeneralContact(Fact):
     email: Optional[str] = None
     phone: Optional[str] = None
+    page: Optional[str] = None        # the contact page
+
+    @validator("page")
+    def _page(cls, v):
+        return check_url(v)
 
     @validator("email")
     def _email(cls, v):
@@ -287,6 +295,59 @@ class Offer(Fact):
 class Contact(Fact):
     role: str
     name: Optional[str] = None
+
+
+class FacetFact(Fact):
+    """How to apply, amounts, intake, eligibility, contact or organisation, of one offer (`topic`) or of the
+    centre as a whole (topic None). Kept in registry/facets/<centre id>.yaml (hand-edited)."""
+    facet: str
+    topic: Optional[str] = None
+    unit: Optional[str] = None
+    text_sv: str
+    text_en: Optional[str] = None
+    url: Optional[str] = None         # the page a visitor acts on (application page, form)
+
+    @validator("facet")
+    def _facet(cls, v):
+        return _check_facet(v)
+
+    @validator("topic")
+    def _topic(cls, v):
+        return None if v is None else _check_kind(v)
+
+    @validator("url")
+    def _url(cls, v):
+        return check_url(v)
+
+
+class NotFound(_Model):
+    """A facet looked for on the centre's pages and not found (so nobody guesses it later)."""
+    facet: str
+    topic: Optional[str] = None
+    unit: Optional[str] = None
+    checked: dt.date
+    searched: Optional[str] = None
+    note: Optional[str] = None
+
+    @validator("facet")
+    def _facet(cls, v):
+        return _check_facet(v)
+
+    @validator("topic")
+    def _topic(cls, v):
+        return None if v is None else _check_kind(v)
+
+    @validator("checked", pre=True)
+    def _checked(cls, v):
+        return _to_date(v)
+
+
+class FacetsFile(_Model):
+    """registry/facets/<centre id>.yaml."""
+    centre: str
+    general_contact: Optional[GeneralContact] = None
+    facts: List[FacetFact] = []
+    not_found: List[NotFound] = []
 
 
 class RelatedBody(_Model):
@@ -338,6 +399,12 @@ class Centre(_Model):
     related_bodies: List[RelatedBody] = []
     sources: List[str] = []
     confidence: Confidence
+    facets: List[FacetFact] = []             # from registry/facets/<id>.yaml (merged at load)
+    facets_not_found: List[NotFound] = []    # ditto: looked for, not found
+
+    def facet_facts(self, facet: str, topic: Optional[str] = None) -> List[FacetFact]:
+        """The centre's facts on `facet` for `topic` (None: the centre as a whole), in file order."""
+        return [f for f in self.facets if f.facet == facet and f.topic == topic]
 
     @validator("id")
     def _valid_id(cls, v):
@@ -375,7 +442,7 @@ class Centre(_Model):
 
 # kind -> field of the centre: a single fact, or a list of facts.
 SINGLE_FACTS = ("organisation", "seat", "website", "general_contact")
-LIST_FACTS = {"unit": "units", "offer": "offers", "contact": "contacts"}
+LIST_FACTS = {"unit": "units", "offer": "offers", "contact": "contacts", "facet": "facets"}
 FACT_KINDS = SINGLE_FACTS + tuple(LIST_FACTS)
 
 
@@ -402,6 +469,9 @@ def fact_key(kind: str, get: Callable[[str], Any]) -> str:
         return f"offer:{_norm(get('kind'))}:{_digest(get('kind'), get('unit'), get('text_sv'), get('source'))}"
     if kind == "contact":
         return f"contact:{_digest(get('role'), get('name'), get('source'))}"
+    if kind == "facet":
+        return (f"facet:{_norm(get('facet'))}:"
+                f"{_digest(get('facet'), get('topic'), get('unit'), get('text_sv'), get('source'))}")
     raise ValueError(f"unknown fact kind {kind!r} (one of {', '.join(FACT_KINDS)})")
 
 
@@ -558,6 +628,12 @@ def _check_id(v: str) -> str:
 def _check_kind(v: str) -> str:
     if v not in OFFER_KINDS:
         raise ValueError(f"unknown kind {v!r} (allowed: {', '.join(OFFER_KINDS)})")
+    return v
+
+
+def _check_facet(v: str) -> str:
+    if v not in FACETS:
+        raise ValueError(f"unknown facet {v!r} (one of {', '.join(FACETS)})")
     return v
 
 
@@ -778,18 +854,103 @@ def parse_registry(text: str, path: Optional[os.PathLike] = None) -> Registry:
         context = getattr(exc, "context", None)
         detail = f"{context}; {problem}" if context else problem
         raise RegistryError([f"{fname}: {where}invalid YAML: {detail}"], path) from None
-    return validate_registry(data, path)
+    facets, problems = read_facets(facets_dir(path))
+    try:
+        return validate_registry(merge_facets(data, facets, problems), path, problems)
+    except RegistryError as exc:
+        raise RegistryError(exc.problems, path) from None
 
 
-def validate_registry(data: Any, path: Optional[os.PathLike] = None) -> Registry:
-    """Validate registry data as read from YAML (read_raw); problems name `path`. `data` is not changed."""
+# ---------------------------------------------------------------- facets files (registry/facets/*.yaml)
+
+def facets_dir(path: os.PathLike) -> Path:
+    """The folder of a registry file's facets files: `facets/` beside it."""
+    return Path(path).parent / FACETS_DIR
+
+
+def facets_path(registry_path: os.PathLike, centre_id: str) -> Path:
+    return facets_dir(registry_path) / f"{centre_id}.yaml"
+
+
+def facets_files(folder: Path) -> List[Path]:
+    try:
+        return sorted(p for p in folder.iterdir() if p.suffix == ".yaml" and p.is_file())
+    except OSError:
+        return []
+
+
+def read_facets(folder: Path) -> Tuple[Dict[str, Tuple[Path, dict]], List[str]]:
+    """{centre id: (file, raw mapping)} of the facets files that validate on their own, and the problems of
+    those that do not (one line each, naming the file)."""
+    out: Dict[str, Tuple[Path, dict]] = {}
+    problems: List[str] = []
+    for file in facets_files(folder):
+        fname = _display(file)
+        try:
+            raw = yaml.load(file.read_text(encoding="utf-8"), Loader=_YamlLoader)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+            problems.append(f"{fname}: cannot read the file: {str(exc).splitlines()[0]}")
+            continue
+        if not isinstance(raw, dict):
+            problems.append(f"{fname}: the file must be a mapping with centre, general_contact, facts, not_found")
+            continue
+        try:
+            FacetsFile.parse_obj(raw)
+        except ValidationError as exc:
+            problems.extend(_pydantic_problems(fname, f"centre {raw.get('centre')}", exc))
+            continue
+        if file.stem != raw["centre"]:
+            problems.append(f"{fname}: centre: {raw['centre']!r} does not match the file name "
+                            f"(expected {file.stem!r})")
+            continue
+        out[raw["centre"]] = (file, raw)
+    return out, problems
+
+
+def merge_facets(data: Any, facets: Mapping[str, Tuple[Path, dict]], problems: List[str]) -> Any:
+    """The registry data with each centre's facets file merged in (`facets`, `facets_not_found`, and
+    `general_contact` when registry.yaml has none). Centres are shallow copies: the fact mappings are the
+    files' own objects, so bot/upkeep.py can confirm a fact in place and write the file it came from.
+    Problems (a facets file for an unknown centre, a general contact given twice) go to `problems`."""
+    if not facets or not isinstance(data, dict) or not isinstance(data.get("centres"), list):
+        return data
+    ids = {c.get("id") for c in data["centres"] if isinstance(c, dict)}
+    for centre_id, (file, _) in facets.items():
+        if centre_id not in ids:
+            problems.append(f"{_display(file)}: centre: no centre {centre_id!r} in the registry")
+    centres = []
+    for c in data["centres"]:
+        if isinstance(c, dict) and c.get("id") in facets:
+            file, raw = facets[c["id"]]
+            c = dict(c)
+            c["facets"] = raw.get("facts") or []
+            c["facets_not_found"] = raw.get("not_found") or []
+            if raw.get("general_contact") is not None:
+                if c.get("general_contact") is not None:
+                    problems.append(f"{_display(file)}: general_contact: also given in the registry file; "
+                                    "keep one")
+                else:
+                    c["general_contact"] = raw["general_contact"]
+            units = {u.get("id") for u in c.get("units") or [] if isinstance(u, dict)}
+            for j, f in enumerate(c["facets"]):
+                if isinstance(f, dict) and f.get("unit") is not None and f["unit"] not in units:
+                    problems.append(f"{_display(file)}: facts[{j}].unit: {f['unit']!r} is not a unit of "
+                                    f"{c['id']} ({', '.join(sorted(units)) or 'it has no units'})")
+        centres.append(c)
+    return {**data, "centres": centres}
+
+
+def validate_registry(data: Any, path: Optional[os.PathLike] = None,
+                      problems: Optional[List[str]] = None) -> Registry:
+    """Validate registry data as read from YAML (read_raw), facets merged in (merge_facets); problems name
+    `path`, after `problems` already found. `data` is not changed."""
     path = Path(path) if path is not None else default_path()
     fname = _display(path)
     if not isinstance(data, dict):
         raise RegistryError([f"{fname}: the file must be a mapping with centres, counties, ... "
                              f"(got {type(data).__name__})"], path)
 
-    problems: List[str] = []
+    problems = list(problems or [])
     parsed: Dict[str, List[Tuple[int, Any]]] = {}
     failed: Dict[str, List[dict]] = {}   # raw entries that did not parse, to mute follow-on problems
     for section, model, key in SECTIONS:
@@ -1025,25 +1186,41 @@ class RegistryStore:
         self._clock = clock
         self._lock = threading.Lock()
         self._registry: Optional[Registry] = None
-        self._signature: Optional[Tuple[int, ...]] = None   # of the last file read, good or bad
+        self._signature: Optional[Tuple[Any, ...]] = None   # of the last files read, good or bad
         self._digest: Optional[bytes] = None
         self._last_check = float("-inf")
         self.last_problems: List[str] = []
 
-    def _stat(self) -> Optional[Tuple[int, ...]]:
-        try:
-            st = self.path.stat()
-        except OSError:
-            return None
-        return st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size
+    def _files(self) -> List[Path]:
+        """The registry file and its facets files: what the registry is read from."""
+        return [self.path, *facets_files(facets_dir(self.path))]
 
-    def _unchanged(self, signature: Optional[Tuple[int, ...]]) -> bool:
+    def _stat(self) -> Optional[Tuple[Any, ...]]:
+        """Inode, mtime, ctime and size of every file read (None when the registry file is missing)."""
+        out = []
+        for file in self._files():
+            try:
+                st = file.stat()
+            except OSError:
+                if file == self.path:
+                    return None
+                continue
+            out.append((file.name, st.st_ino, st.st_mtime_ns, st.st_ctime_ns, st.st_size))
+        return tuple(out)
+
+    def _content_digest(self) -> bytes:
+        h = hashlib.sha1()
+        for file in self._files():
+            h.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
+        return h.digest()
+
+    def _unchanged(self, signature: Optional[Tuple[Any, ...]]) -> bool:
         if signature is None or signature != self._signature:
             return False
-        if time.time() - signature[1] / 1e9 >= self.RACY_SECONDS:
+        if time.time() - max(s[2] for s in signature) / 1e9 >= self.RACY_SECONDS:
             return True
         try:
-            return hashlib.sha1(self.path.read_bytes()).digest() == self._digest
+            return self._content_digest() == self._digest
         except OSError:
             return False
 
@@ -1070,15 +1247,21 @@ class RegistryStore:
                 if self._registry is None:
                     raise
                 self._signature = signature
-                self._digest = hashlib.sha1(data).digest() if data is not None else None
+                self._digest = self._digest_or_none()
                 self.last_problems = exc.problems
                 log.warning("registry %s is broken; keeping the last good registry. Problems:\n%s",
                             self.path, "\n".join(exc.problems))
                 return self._registry
             self._registry = registry
-            self._signature, self._digest = signature, hashlib.sha1(data).digest()
+            self._signature, self._digest = signature, self._digest_or_none()
             self.last_problems = []
             return registry
+
+    def _digest_or_none(self) -> Optional[bytes]:
+        try:
+            return self._content_digest()
+        except OSError:
+            return None
 
     def reload(self) -> Registry:
         """Force a re-read on the next get()."""

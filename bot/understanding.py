@@ -39,6 +39,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from rapidfuzz.distance import OSA
 
+from bot.facets import find_facets, mask
 from bot.text import fold, tokenize
 from bot.topics import INTENT_TOPICS, TOPIC_INTENTS
 
@@ -127,6 +128,8 @@ ASSOCIATION_WORDS = _rx(r"filmregionern", r"forening", r"medlem", r"nitton", r"1
                         r"\w*centrumen", r"\w*centren", r"resurscentr", r"vision", r"mal\b", r"malen", r"historia",
                         r"startade", r"bildades", r"finansieras", r"organiserade", r"branschrad", r"filmpolitik",
                         r"association", r"members?", r"centres\b", r"centers\b", r"policy")
+# The association itself ("är Filmregionerna ett bolag?" asks about it, not about a centre)
+THE_ASSOCIATION = _rx(r"filmregionern", r"regionala filmverksamheterna", r"alla (?:\w+ )?(?:centr|filmverksamhet|filmcentr)")
 # A question about everything a centre does
 OVERVIEW_QUESTION = _rx(r"erbjud", r"vad (?:gor|har|kan|jobbar|sysslar|ar)\b", r"vilka lan", r"tacker", r"omfattar",
                         r"what (?:does|do|can|is)", r"offers?\b", r"which counties", r"covers?\b", r"about\b")
@@ -222,6 +225,7 @@ class Decision:
     belonging: bool = False                      # asks which län a place belongs to ("blir det X då?")
     film: bool = False                           # film words, topic words or a centre name in the message
     each: bool = False                           # asks about each of several places ("i respektive kommun")
+    facets: List[str] = field(default_factory=list)   # what is asked of the offer or centre (bot.facets)
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -242,6 +246,7 @@ class Decision:
             "belonging": self.belonging,
             "film": self.film,
             "each": self.each,
+            "facets": self.facets,
         }
 
 
@@ -729,9 +734,14 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
     mentions = [_mention_json(m) for m in _places(text, registry, centre_spans)]
     d.places = mentions
     folded = _folded_text(text)
-    topics = find_topics(folded)
+    # The facet's words ("hur söker man", "deadline", "mejla") are not topic words: masked for the topics.
+    facets, facet_spans = find_facets(folded)
+    unfaceted = mask(folded, facet_spans)
+    topics = find_topics(unfaceted)
     topic = choose_topic(topics)
-    film = bool(centres) or bool(topics) or bool(FILM_WORDS.search(folded))
+    non_film_need = bool(NON_FILM_NEEDS.search(folded))
+    d.facets = facets if not non_film_need or centres else []
+    film = bool(centres) or bool(topics) or bool(FILM_WORDS.search(folded)) or bool(d.facets)
     classifier_topic = INTENT_TOPICS.get(top) if top in TOPIC_INTENT_NAMES else None
     # A sure classifier topic stands; when the message's own topic words say another topic, it must be surer.
     sure_topic = classifier_topic if (classifier_topic and conf >= SURE and (
@@ -796,7 +806,7 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
             # no topic word: the classifier's topic intent if it has one on top, else "a place"
             default = top if top in TOPIC_INTENT_NAMES and conf >= WEAK_TOPIC else "inform_place"
             return decide(topic_intent(default), "place_with_film_context")
-        non_film = bool(NON_FILM_NEEDS.search(folded))
+        non_film = non_film_need
         if not non_film and top in PLACE_INTENTS and conf >= SURE and top != "inform_place":
             return decide(topic_intent("inform_place"), "place_classifier_sure")
         spans = [tuple(m["span"]) for m in mentions if m["span"]]
@@ -811,6 +821,12 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
         d.out_of_scope, d.non_film_need = True, non_film
         return decide("out_of_scope", "place_without_film_need")
 
+    if d.facets and not ASSOCIATION_WORDS.search(unfaceted) and not THE_ASSOCIATION.search(folded):
+        # "hur mycket kan man få då?", "och hur söker man?", "måste man ha bolag?": a facet of the offer or
+        # centre already talked about (the dialogue keeps its place and topic); the topic only from the
+        # message's own words, not from a classifier trained on whole questions
+        d.topic = topic if topic != "contact" else None
+        return decide(TOPIC_INTENTS[d.topic] if d.topic else "inform_place", "facet_question")
     if ME_TOO.search(folded) and len(folded.split()) <= 5:
         return decide("inform_place", "same_place_as_before")
     if (DEICTIC_PLACE.search(folded) and (intent == FALLBACK or top in SMALL_TALK | {"out_of_scope"})
