@@ -51,7 +51,7 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 # --- registry ---------------------------------------------------------------------------------------
 
 def add_registry_command(sub) -> None:
-    p = sub.add_parser("registry", help="registry tools (check, stale, confirm)",
+    p = sub.add_parser("registry", help="registry tools (check, stale, confirm, coverage)",
                        description="Tools for registry/registry.yaml.")
     rsub = p.add_subparsers(dest="registry_command", metavar="SUBCOMMAND")
     check = rsub.add_parser("check", help="validate a registry file",
@@ -86,7 +86,28 @@ def add_registry_command(sub) -> None:
     co.add_argument("--registry", default=None, metavar="PATH",
                     help="registry file (default: $FILMBOT_REGISTRY or registry/registry.yaml)")
     co.set_defaults(func=cmd_registry_confirm)
+    cv = rsub.add_parser("coverage", help="which centre has sourced facts on which facet",
+                         description="A table: per centre, the sourced facts on each facet (how to apply, "
+                                     "amounts, intake, eligibility, contact, organisation), its general contact "
+                                     "and how many facets are sourced (registry/facets/*.yaml).")
+    cv.add_argument("--registry", default=None, metavar="PATH",
+                    help="registry file (default: $FILMBOT_REGISTRY or registry/registry.yaml)")
+    cv.add_argument("--format", choices=("md", "json"), default="md")
+    cv.set_defaults(func=cmd_registry_coverage)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
+
+
+def cmd_registry_coverage(args: argparse.Namespace) -> int:
+    from bot.registry import RegistryError, default_path
+    from bot.upkeep import coverage, coverage_markdown
+
+    path = args.registry or default_path()
+    try:
+        rows = coverage(path)
+    except RegistryError as exc:
+        return _fail("coverage", f"{path} does not validate ({len(exc.problems)} problem(s)): {exc.problems[0]}")
+    print(json.dumps(rows, ensure_ascii=False, indent=2) if args.format == "json" else coverage_markdown(rows))
+    return 0
 
 
 def cmd_registry_check(args: argparse.Namespace) -> int:

@@ -107,9 +107,12 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
     if "last_topic" in updates and updates["last_topic"] is None:
         del updates["last_topic"]       # a facet of the centre as a whole keeps the topic talked about
     if answered:
-        updates.update({"last_facet": joined, "pending_facet": None})
+        changes = {"last_facet": joined, "pending_facet": None}
     elif "pending_topic" in updates:                            # asked back: the facet waits with the topic
-        updates["pending_facet"] = joined
+        changes = {"pending_facet": joined}
+    else:
+        changes = {}
+    updates.update({k: v for k, v in changes.items() if v != slots.get(k)})   # only what changes
     return answer, updates
 
 
@@ -207,7 +210,8 @@ def _reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: 
         offered = [r.get("name") for r in ranking or [] if r.get("name") and r.get("name") not in NOT_OFFERED]
         return answers.did_you_mean(offered[:2] or ["help"], lang), {}
     county_code = slots.get("county_code")
-    if not county_code and (decision.get("film") or topic not in (None, "contact", "centre")):
+    film_words = decision.get("film") and facets != ["contact"]   # "vem ringer jag?" alone is no film question
+    if not county_code and (film_words or topic not in (None, "contact", "centre")):
         county_code = slots.get("aside_county_code")
     if not county_code and slots.get("foreign_place") and (decision.get("film") or topic):
         # "Kan jag söka regionalt filmstöd hos er?" after "jag bor på Åland"

@@ -9,7 +9,8 @@ the "kontrollera …" note in an answer (bot/answers.py); facts answers never sh
 guess) are listed too, so the list is the centre's whole to-do.
 
 `confirm()` writes `confirmed: {date, by}` on the chosen facts of one centre into registry/registry.yaml
-(or $FILMBOT_REGISTRY, or `path`): every fact of the centre that has a source, those of one kind (a fact
+(or $FILMBOT_REGISTRY, or `path`), and for the facts of its facets file (registry/facets/<id>.yaml: how to
+apply, amounts, …, and a general contact kept there) into that file: every fact of the centre that has a source, those of one kind (a fact
 kind such as "offer" or "general_contact", or an offer topic such as "short_film"), or the one fact named
 by its key (`stale()`'s "key"). An unverified fact (a guess from general knowledge) is confirmed only when
 named by its key: confirming the whole centre never turns a guess into a fact. A fact without a source URL
@@ -43,10 +44,12 @@ from bot.registry import (
     RegistryError,
     default_path,
     dump_registry,
+    facets_dir,
     get_registry,
     iter_fact_dicts,
     load_registry,
-    parse_registry,
+    merge_facets,
+    read_facets,
     read_raw,
     validate_registry,
 )
@@ -57,7 +60,7 @@ TITLE_CHARS = 100
 
 KIND_NAMES = {   # Swedish, for the staff's list
     "organisation": "huvudman", "seat": "säte", "website": "webbplats", "general_contact": "kontaktuppgifter",
-    "unit": "enhet", "offer": "erbjudande", "contact": "kontaktperson",
+    "unit": "enhet", "offer": "erbjudande", "contact": "kontaktperson", "facet": "ansökan, belopp m.m.",
 }
 
 
@@ -101,6 +104,9 @@ def _title(kind: str, fact: Any) -> str:
         text = fact.name
     elif kind == "contact":
         text = ", ".join(b for b in (fact.role, fact.name) if b)
+    elif kind == "facet":
+        about = topic_name(fact.topic, "sv") if fact.topic else "hela centret"
+        text = f"{fact.facet} ({about}): {' '.join(fact.text_sv.split())}"
     else:   # organisation, seat
         text = getattr(fact, "value", None) or KIND_NAMES[kind]
     return text if len(text) <= TITLE_CHARS else text[: TITLE_CHARS - 1].rstrip() + "…"
@@ -133,7 +139,7 @@ def stale(registry: Union[Registry, os.PathLike, str, None] = None,
           today: Optional[dt.date] = None) -> List[Dict[str, Any]]:
     """One dict per fact that needs checking, centres in registry order, facts in file order:
     {"centre", "centre_name", "kind", "key", "title", "source", "published", "confirmed": {"date", "by"}|None,
-    "why"} plus "topic" (an offer's kind, else None), "field" (path in the file), "reason" ("unverified",
+    "why"} plus "topic" (an offer's kind or a facet fact's topic, else None), "field" (path in the file), "reason" ("unverified",
     "undated" or "old") and "confirmable" (confirm() accepts it: it has a source).
     `registry`: a Registry, a path, or None for the live registry the bot answers from."""
     if registry is None:
@@ -151,7 +157,8 @@ def stale(registry: Union[Registry, os.PathLike, str, None] = None,
                 "centre": centre.id, "centre_name": centre.name, "kind": kind, "key": key,
                 "title": _title(kind, fact), "source": fact.source, "published": fact.published,
                 "confirmed": _confirmation(fact), "why": why,
-                "topic": getattr(fact, "kind", None) if kind == "offer" else None,
+                "topic": getattr(fact, "kind", None) if kind == "offer" else (
+                    getattr(fact, "topic", None) if kind == "facet" else None),
                 "field": where, "reason": reason, "confirmable": bool(fact.source),
             })
     return out
@@ -202,13 +209,16 @@ def confirm_facts(centre_id: str, kind: Optional[str] = None, key: Optional[str]
             raise UpkeepError(f"cannot read {path}: {getattr(exc, 'strerror', None) or exc}") from None
         try:
             raw = read_raw(text)
-            registry = validate_registry(raw, path)
+            facets, problems = read_facets(facets_dir(path))
+            merged = merge_facets(raw, facets, problems)
+            registry = validate_registry(merged, path, problems)
         except (yaml.YAMLError, RegistryError) as exc:
             problems = getattr(exc, "problems", None) or [f"invalid YAML: {str(exc).splitlines()[0]}"]
             raise UpkeepError(f"{path} does not validate ({len(problems)} problem(s); see "
                               f"`python -m bot registry check`), fix it first: {problems[0]}") from None
         centre = find_centre(registry, centre_id)
-        raw_centre = next(c for c in raw["centres"] if isinstance(c, dict) and c.get("id") == centre.id)
+        # the merged centre shares its fact mappings with registry.yaml's data and the centre's facets file
+        raw_centre = next(c for c in merged["centres"] if isinstance(c, dict) and c.get("id") == centre.id)
         chosen = list(_select(centre, raw_centre, kind, key))
 
         result = Confirmed(centre.id, centre.name, path, today, by)
@@ -227,16 +237,28 @@ def confirm_facts(centre_id: str, kind: Optional[str] = None, key: Optional[str]
             reasons = "; ".join(f"{s['key']}: {s['why']}" for s in result.skipped[:3])
             raise UpkeepError(f"nothing to confirm among the {what} of {centre.id}: {reasons}")
 
-        new_text = dump_registry(raw, _header(text))
-        if new_text == text:
+        # the files to write: registry.yaml, and the centre's facets file when it holds a chosen fact
+        writes: List[Tuple[Path, str, str]] = [(path, text, dump_registry(raw, _header(text)))]
+        new_facets = dict(facets)
+        if centre.id in facets:
+            fpath, fraw = facets[centre.id]
+            ftext = fpath.read_text(encoding="utf-8")
+            new_ftext = dump_registry(fraw, _header(ftext))
+            writes.append((fpath, ftext, new_ftext))
+            new_facets[centre.id] = (fpath, read_raw(new_ftext))
+        writes = [w for w in writes if w[1] != w[2]]
+        if not writes:
             return result
         try:
-            parse_registry(new_text, path)
+            check: List[str] = []
+            validate_registry(merge_facets(read_raw(writes[0][2] if writes[0][0] == path else text),
+                                           new_facets, check), path, check)
         except RegistryError as exc:
             raise UpkeepError("the confirmation fails validation, nothing written: "
                               + "; ".join(exc.problems[:3])
                               + (f" (and {len(exc.problems) - 3} more)" if len(exc.problems) > 3 else "")) from None
-        _replace(path, new_text)
+        for file, _, new_text in writes:
+            _replace(file, new_text)
         result.written = True
         return result
 
@@ -327,3 +349,52 @@ def _replace(path: Path, text: str) -> None:
             os.fsync(dir_fd)
         finally:
             os.close(dir_fd)
+
+
+# ---------------------------------------------------------------- coverage of the facets
+
+def coverage(registry: Union[Registry, os.PathLike, str, None] = None) -> List[Dict[str, Any]]:
+    """Per centre: how many sourced facts it has on each facet (bot.facets.FACETS), whether it has a sourced
+    general contact, and how many facets are sourced at all. Organisation counts the registry's sourced
+    organisation field too; contact counts the general contact too."""
+    from bot.facets import FACETS
+
+    if registry is None:
+        registry = get_registry()
+    elif not isinstance(registry, Registry):
+        registry = load_registry(registry)
+    rows = []
+    for centre in registry.centres:
+        counts = {f: 0 for f in FACETS}
+        for fact in centre.facets:
+            if fact.verified and fact.source:
+                counts[fact.facet] += 1
+        gc = centre.general_contact
+        has_contact = bool(gc is not None and gc.verified and gc.source and (gc.email or gc.phone or gc.page))
+        counts["contact"] += int(has_contact)
+        counts["organisation"] += int(bool(centre.organisation.verified and centre.organisation.source))
+        rows.append({"centre": centre.id, "name": centre.name, "facets": counts,
+                     "general_contact": has_contact,
+                     "general_contact_kinds": [k for k in ("email", "phone", "page") if has_contact and getattr(gc, k)],
+                     "sourced_facets": sum(1 for n in counts.values() if n),
+                     "not_found": len(centre.facets_not_found)})
+    return rows
+
+
+def coverage_markdown(rows: List[Dict[str, Any]]) -> str:
+    from bot.facets import FACETS
+
+    head = ["centre", *FACETS, "general contact", "facets sourced", "not found"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in rows:
+        cells = [r["centre"], *(str(r["facets"][f]) if r["facets"][f] else "–" for f in FACETS),
+                 "/".join(r["general_contact_kinds"]) or "–", str(r["sourced_facets"]), str(r["not_found"])]
+        lines.append("| " + " | ".join(cells) + " |")
+    with_contact = sum(r["general_contact"] for r in rows)
+    three = sum(r["sourced_facets"] >= 3 for r in rows)
+    lines.append("")
+    lines.append(f"Centres with a general contact: {with_contact}/{len(rows)}. "
+                 f"Centres with at least three of the six facets sourced: {three}/{len(rows)}.")
+    lines.append("Cells: sourced facts per facet (organisation and contact include the registry's organisation "
+                 "field and the general contact).")
+    return "\n".join(lines)

@@ -4,7 +4,7 @@
         stack.say("hej", sender="a")   # -> list of bot messages from /webhooks/rest/webhook
 
 Each stack gets its own folder (SQLite tracker, endpoints, credentials, logs, and a copy of
-registry/registry.yaml that both servers read through FILMBOT_REGISTRY: `stack.registry`, so a test may
+registry/registry.yaml and registry/facets/ that both servers read through FILMBOT_REGISTRY: `stack.registry`, so a test may
 edit it, e.g. confirm facts, without touching the repository's file); the endpoints are those of
 endpoints.yml (`tracker_store=` replaces the store's YAML block, e.g. for PostgreSQL).
 `restart_rasa()` and `stop_actions()/start_actions()` let tests exercise persistence and faults.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -69,6 +70,9 @@ class BotStack:
         if "FILMBOT_REGISTRY" not in self.extra_env:
             source = os.environ.get("FILMBOT_REGISTRY") or ROOT / "registry" / "registry.yaml"
             self.registry.write_bytes(Path(source).read_bytes())
+            facets = Path(source).parent / "facets"     # the hand-edited facets files beside it
+            if facets.is_dir():
+                shutil.copytree(facets, self.registry.parent / "facets", dirs_exist_ok=True)
             self.extra_env["FILMBOT_REGISTRY"] = str(self.registry)
         self.credentials = self.workdir / "credentials.yml"
         self.credentials.write_text(credentials or (ROOT / "credentials.yml").read_text())

@@ -365,3 +365,61 @@ def test_out_of_scope_names_no_centre(conversation_run):
         f"oos_naming_centre = {oos['count']}: "
         + "; ".join(f"{c['id']} names {', '.join(c['named'])}" for c in oos["cases"])
         + "\n\n" + _conversations(conversation_run, [c["id"] for c in oos["cases"]])))
+
+
+# --------------------------------------------------------------------------- facets (how to apply, amounts, ...)
+FACET_FILE = "cases_facets.yaml"
+FACET_CATEGORIES = ("facet_apply", "facet_amount", "facet_intake", "facet_eligibility", "facet_contact",
+                    "facet_organisation")
+MIN_FACET_CASES, MIN_FACET_EN, MIN_FACET_MULTI, MIN_CENTRES_PER_FACET = 150, 30, 50, 10
+FACET_BAR = 0.95
+
+
+def _facet_cases(cases, loaded):
+    sources = loaded[1]
+    return [c for c in cases if str(sources.get(str(c.get("id")), "")).endswith(FACET_FILE)]
+
+
+def test_facet_set_shape(cases, loaded):
+    """The facet set: enough cases, English ones, multi-turn ones whose last turn only asks the facet, and
+    every facet asked of at least ten centres."""
+    facet = _facet_cases(cases, loaded)
+    per_facet = defaultdict(set)
+    for c in facet:
+        centre = (c.get("expect") or {}).get("centre")
+        if centre:
+            per_facet[c.get("category")].add(centre)
+    short = [f"{what}: {have} < {need}" for what, have, need in (
+        ("facet cases", len(facet), MIN_FACET_CASES),
+        ("English facet cases", sum(c.get("lang") == "en" for c in facet), MIN_FACET_EN),
+        ("multi-turn facet cases", sum(len(_turns(c)) >= 2 for c in facet), MIN_FACET_MULTI))
+        if have < need]
+    short += [f"{cat}: asked of {len(per_facet[cat])} centres < {MIN_CENTRES_PER_FACET}"
+              for cat in FACET_CATEGORIES if len(per_facet[cat]) < MIN_CENTRES_PER_FACET]
+    _check(not short, "; ".join(short))
+
+
+def test_facet_pass_rate(conversation_run, cases, loaded):
+    ids = {c["id"] for c in _facet_cases(cases, loaded)}
+    results = [r for r in conversation_run["results"] if r["id"] in ids]
+    passed = sum(r["passed"] for r in results)
+    _check(results and passed / len(results) >= FACET_BAR, lambda: (
+        f"facet set {passed}/{len(results)} = {100 * passed / max(1, len(results)):.1f} % < "
+        f"{100 * FACET_BAR:.0f} %:\n\n" + _conversations(conversation_run,
+                                                        [r["id"] for r in results if not r["passed"]])))
+
+
+def test_no_reply_repeats_the_previous_one(conversation_run):
+    """In every multi-turn case, no bot message is the bot's previous message word for word."""
+    repeats = []
+    for r in conversation_run["results"]:
+        if len(r.get("turns") or []) < 2:
+            continue
+        previous = None
+        for turn in r["turns"]:
+            for text in turn.get("texts") or []:
+                if previous is not None and text.strip() and text == previous:
+                    repeats.append(r["id"])
+                previous = text
+    _check(not repeats, lambda: f"{len(repeats)} conversations where a reply repeats the previous one:\n\n"
+           + _conversations(conversation_run, repeats))

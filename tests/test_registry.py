@@ -120,7 +120,9 @@ def test_every_offer_sourced_unless_unverified_and_every_fact_checked(registry):
             assert offer.text_sv and offer.text_en
         for where, fact in centre.facts():
             assert isinstance(fact.checked, dt.date), (centre.id, where)
-            assert fact.checked == TODAY
+            # registry.yaml's facts were checked with the reference; registry/facets/ has its own dates
+            from_facets = where.startswith("facets[") or (where == "general_contact" and centre.facets)
+            assert fact.checked == TODAY or (from_facets and TODAY <= fact.checked <= dt.date.today()), where
 
 
 def test_no_invented_children_offers_but_general_source(registry):

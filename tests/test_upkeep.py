@@ -20,6 +20,9 @@ from bot import answers as A
 from bot import upkeep
 from bot.registry import (
     FACT_KINDS,
+    facets_dir,
+    merge_facets,
+    read_facets,
     RegistryStore,
     get_registry,
     iter_fact_dicts,
@@ -82,7 +85,8 @@ def test_stale_defaults_to_the_live_registry_and_json_round_trips():
 
 def test_keys_are_stable_unique_and_the_same_for_raw_yaml_and_models():
     reg = load_registry(REAL)
-    raw = read_raw(REAL.read_text(encoding="utf-8"))
+    raw = merge_facets(read_raw(REAL.read_text(encoding="utf-8")), read_facets(facets_dir(REAL))[0], [])
+    assert any(c.facets for c in reg.centres)
     for raw_centre, centre in zip(raw["centres"], reg.centres):
         keys = [(k, key, w) for k, key, w, _ in centre.keyed_facts()]
         assert keys == [(k, key, w) for k, key, w, _ in iter_fact_dicts(raw_centre)]
@@ -218,14 +222,14 @@ def test_hand_formatted_file_is_written_in_the_importers_style(reg_path, tmp_pat
 def test_concurrent_confirmations_are_both_kept(reg_path, monkeypatch):
     # Widen the read-modify-write window: without the lock, both threads read the original file
     # and the last writer silently drops the other's confirmation.
-    real_parse = upkeep.parse_registry
+    real_validate = upkeep.validate_registry
 
-    def slow_parse(*args, **kwargs):
-        result = real_parse(*args, **kwargs)
+    def slow_validate(*args, **kwargs):
+        result = real_validate(*args, **kwargs)
         time.sleep(0.3)
         return result
 
-    monkeypatch.setattr(upkeep, "parse_registry", slow_parse)
+    monkeypatch.setattr(upkeep, "validate_registry", slow_validate)
     errors = []
 
     def run(centre):
@@ -306,7 +310,8 @@ class CoarseClockStore(RegistryStore):
 
     def _stat(self):
         sig = super()._stat()
-        return None if sig is None else (0, sig[1] // 10**9 * 10**9, 0, sig[3])
+        return None if sig is None else tuple((name, 0, mtime // 10**9 * 10**9, 0, size)
+                                              for name, _, mtime, _, size in sig)
 
 
 def test_two_writes_within_one_timestamp_tick_are_both_seen(reg_path):
