@@ -16,14 +16,17 @@ SV = frozenset(
     oss vår jobbar gör göra göras ska skulle har hade eller men så också bor nej ja då här där någon något
     inom mellan hos från efter innan barn unga filmen filmer kortfilm dokumentär långfilm länet kommunen
     visning visa skolbio lärare kurs kurser utrustning låna kontakt kontakta berätta hjälp hjälpa tacka
-    bra toppen okej precis absolut menade menar börja om""".split()
+    bra toppen okej precis absolut menade menar börja om mejl mejla mejladress mejladressen adress
+    telefonnummer numret ansökan ansökningar belopp bolag företag förening ägs äger pengar mycket senast
+    skicka bifoga manus måste behöver""".split()
 )
 EN = frozenset(
     """the and to of a an is are you we they he she it not on for with in can could would should will
     what who which where how do does did get got funding support film films short documentary feature
     children young people school screening screenings cinema filming equipment loan courses course contact
     about tell me my your our there here hello hi hey thanks thank bye goodbye please yes no want need
-    apply help any anyone works working region county live from near make making shoot shooting""".split()
+    apply help any anyone works working county live from near make making shoot shooting email phone
+    application amount company owned owns much send submit deadline""".split()
 )
 _SV_LETTERS = re.compile(r"[åäö]")
 

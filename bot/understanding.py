@@ -175,17 +175,17 @@ FILLERS = frozenset(fold(w) for w in """
     """.split())
 # Needs that are not film: with a place and no film word, the message is out of scope.
 NON_FILM_NEEDS = _rx(r"tandlak", r"lakare", r"vardcentral", r"sjukhus", r"akuten", r"apotek", r"vader",
-                     r"vadret", r"regn", r"temperatur", r"buss", r"tag(?:et|en)?\b", r"tagtider", r"flyg",
+                     r"vadret", r"regn", r"temperatur", r"buss", r"tag(?:et|en)\b", r"tagtider", r"flyg",
                      r"farja", r"taxi", r"parkering", r"hotell", r"vandrarhem", r"camping", r"restaurang",
                      r"pizz", r"lunch", r"middag", r"fika", r"kafe", r"jobb(?:et)?\b", r"lediga jobb",
                      r"arbetsformedling", r"bostad", r"lagenhet", r"hyresratt", r"skatt", r"polis",
                      r"korkort", r"bygglov", r"sophamtning", r"bredband", r"bank(?:en)?\b", r"simhall",
-                     r"gym", r"fotboll", r"hockey", r"teater", r"museum", r"bibliotek", r"vaccin", r"frisor",
+                     r"gym(?:met|kort)?\b", r"fotboll", r"hockey", r"teater", r"museum", r"bibliotek", r"vaccin", r"frisor",
                      r"veterinar", r"mataffar", r"ica\b", r"systembolag", r"dentist", r"doctor", r"weather",
                      r"hospital", r"\bbus\b", r"train", r"hotel", r"restaurant", r"\bjobs?\b", r"housing",
                      r"apartment", r"\btax", r"police", r"flight", r"ferry", r"pharmacy", r"football",
-                     r"fisk", r"jakt", r"kop(?:a|er|te)\b", r"handla", r"shopp", r"affar", r"butik", r"skidor",
-                     r"skidak", r"liftkort", r"stuga", r"buy", r"shop", r"fishing", r"hunting", r"ski",
+                     r"fisk", r"jakt", r"kop(?:a|er|te)\b", r"handla\b", r"shopp", r"affar", r"butik", r"skidor",
+                     r"skidak", r"liftkort", r"stuga", r"buy", r"shop", r"fishing", r"hunting", r"ski(?:s|ing)?\b",
                      r"deklaration", r"skatteverk", r"forsakringskass", r"sjukvard", r"vardcentral", r"sjuk\b",
                      r"tandvard", r"barnomsorg", r"forskoleplats", r"parkeringstillstand", r"tax return")
 
@@ -492,6 +492,21 @@ def _mention_json(m: Any) -> Dict[str, Any]:
 
 SPECIFIC_KINDS = ("kommun", "town")
 
+# "filmcentret i Dalarna", "filmpoolen i Jämtland", "the film office in Skåne": the place names its centre
+CENTRE_OF_PLACE = re.compile(r"\b(?:filmcent\w*|filmcenter\w*|filmverksamhet\w*|filmpool\w*|filmkonsulent\w*|"
+                             r"resurscent\w*|filmfond\w*|film (?:office|centre|center|fund|commission))"
+                             r" (?:i|pa|for|in|of|pa)\s*$")
+
+
+def _centres_by_place(text: str, mentions: Sequence[Dict[str, Any]]) -> List[CentreMention]:
+    out = []
+    for m in mentions:
+        span = m.get("span") or ()
+        if m.get("status") == "found" and m.get("centre_id") and span and \
+                CENTRE_OF_PLACE.search(_folded_text(text[max(0, span[0] - 40):span[0]])):
+            out.append(CentreMention(m["centre_id"], m.get("text") or "", (span[0], span[1])))
+    return out
+
 
 def place_name(m: Dict[str, Any]) -> str:
     """How to name a mention back to the visitor: a town as written (capitalised), else its kommun or län."""
@@ -733,6 +748,7 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
     centre_spans = [c.span for c in centres]
     mentions = [_mention_json(m) for m in _places(text, registry, centre_spans)]
     d.places = mentions
+    centres = sorted(centres + _centres_by_place(text, mentions), key=lambda c: c.span[0])
     folded = _folded_text(text)
     # The facet's words ("hur söker man", "deadline", "mejla") are not topic words: masked for the topics.
     facets, facet_spans = find_facets(folded)
@@ -783,7 +799,8 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
     if centres:
         named = centres[0]
         if place is not None and place.get("centre_id") and place["centre_id"] != named.centre_id \
-                and place["kind"] in SPECIFIC_KINDS:
+                and place["kind"] in SPECIFIC_KINDS and "eligibility" not in d.facets:
+            # (who may apply to the centre named is asked of that centre, wherever the visitor lives)
             d.place = place
             d.premise = {"said": named.text, "place": place_name(place), "county": place["county"],
                          "centre_name": place["centre_name"]}
