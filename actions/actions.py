@@ -44,10 +44,12 @@ def _previous_bot_text(tracker: Tracker) -> Optional[str]:
     return None
 
 
-def _say_once(dispatcher: CollectingDispatcher, tracker: Tracker, answer: answers.Answer, lang: str) -> None:
+def _say_once(dispatcher: CollectingDispatcher, tracker: Tracker, answer: answers.Answer, lang: str,
+              registry: Any = None) -> None:
     """_say, but never the bot's previous message again word for word (bot.answers.instead_of_repeat)."""
     if answer.text and answer.text == _previous_bot_text(tracker):
-        answer = answers.instead_of_repeat(answer, lang)
+        decision = (tracker.latest_message or {}).get("understanding") or {}
+        answer = answers.instead_of_repeat(answer, lang, decision.get("place"), registry)
     _say(dispatcher, answer, lang)
 
 
@@ -91,7 +93,7 @@ class ActionAnswerTopic(RegistryAction, Action):
         slots = _slots(tracker)
         lang = _lang(tracker)
         answer, updates = reply(decision, intent, slots, lang, registry, latest.get("intent_ranking") or [])
-        _say_once(dispatcher, tracker, answer, lang)
+        _say_once(dispatcher, tracker, answer, lang, registry)
         return [SlotSet(name, value) for name, value in updates.items()]
 
 
@@ -117,7 +119,7 @@ class ActionOutOfScope(RegistryAction, Action):
         if follow_up_in_context(decision, slots):
             lang = _lang(tracker)
             answer, updates = reply(decision, "inform_place", slots, lang, self.registry)
-            _say_once(dispatcher, tracker, answer, lang)
+            _say_once(dispatcher, tracker, answer, lang, self.registry)
             return [SlotSet(name, value) for name, value in updates.items()]
         dispatcher.utter_message(response="utter_out_of_scope")
         # The place is remembered without naming its centre: "finns det stöd för kortfilm här?" next

@@ -709,17 +709,30 @@ def answer_facets(registry: Any, centre: Any, topic: Optional[str], facets: Iter
                   reason=None if answered else "no_facts", topic=tag_topic, centre=centre.id, county=county)
 
 
-def instead_of_repeat(answer: Answer, lang: str) -> Answer:
-    """What to send when `answer` would repeat the bot's previous message word for word: for an answer
-    about a centre, that this was what the register has and what else can be asked (buttons for the
-    facets); for a question back, the same question with a lead saying why it is asked again."""
+def instead_of_repeat(answer: Answer, lang: str, place: Optional[Dict[str, Any]] = None,
+                      registry: Any = None) -> Answer:
+    """What to send when `answer` would repeat the bot's previous message word for word.
+
+    - A new place with the same answer ("och i Tidaholm?" after Hjo): the answer, led by one line saying
+      the place belongs to the same centre.
+    - Otherwise an answer about a centre (the same question again): that this is what the register has,
+      and buttons for what else can be asked.
+    - A question back (where do you live?): the same question, with a lead saying why it is asked again."""
     lang = _lang(lang)
+    centre = registry.centre(answer.centre) if registry is not None and answer.centre else None
+    if place and place.get("status") == "found" and centre is not None:
+        note = t("same_centre_note", lang, place=place_name_of(place), centre=centre.name)
+        return dataclasses.replace(answer, text=note + "\n" + answer.text)
     if answer.centre:
-        if answer.buttons:
-            return dataclasses.replace(answer, text=t("repeat_more", lang))
-        return dataclasses.replace(answer, text=t("repeat_more", lang), buttons=facet_buttons(lang),
-                                   kind="other", reason=None)
+        name = centre.name if centre is not None else ""
+        text = t("repeat_more_centre", lang, centre=name) if name else t("repeat_more", lang)
+        return dataclasses.replace(answer, text=text, buttons=answer.buttons or facet_buttons(lang))
     return dataclasses.replace(answer, text=t("repeat_question", lang, text=answer.text))
+
+
+def place_name_of(place: Dict[str, Any]) -> str:
+    text = place.get("text") or place.get("kommun") or place.get("county") or ""
+    return text[:1].upper() + text[1:]
 
 
 def centre_overview(registry: Any, centre_id: str, lang: str) -> Answer:

@@ -102,6 +102,8 @@ def remembered_place(decision: Dict[str, Any]) -> Slots:
 def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: str,
           registry: Any, ranking: Optional[List[Dict[str, Any]]] = None) -> Tuple[answers.Answer, Slots]:
     answer, updates = _reply(decision, intent, slots, lang, registry, ranking)
+    if decision.get("national") and answer.centre:
+        answer = dataclasses.replace(answer, text=answer.text + "\n" + answers.t("national_line", lang))
     joined = ",".join(facets_of(intent, decision, slots)) or None
     answered = "last_topic" in updates or "centre_id" in updates   # (an overview asks no facet)
     if "last_topic" in updates and updates["last_topic"] is None:

@@ -72,6 +72,9 @@ PROTECTED = frozenset(
 )
 # Definite-form nouns: "i boden" is "in the shed"; need a capital letter, "kommun", or the whole message.
 DEFINITE_NOUNS = frozenset({"boden", "klippan", "salen", "kullen", "hoglandet", "bergen"})
+# Where one lives: before these a definite noun is the place ("bor i boden").
+HOME_CUES = frozenset({("bor", "i"), ("bodde", "i"), ("boende", "i"), ("flyttat", "till"), ("flyttar", "till"),
+                       ("flytta", "till"), ("lives", "in"), ("live", "in"), ("living", "in")})
 
 # Places outside Sweden people name ("jag bor i Oslo", "we are based in Helsinki"): exact (and inflected /
 # diacritic-free) matches give a "foreign" mention; they are never fuzzy-matched to a Swedish name
@@ -496,7 +499,8 @@ def _protected_ok(key: str, toks: Sequence[Token], i: int, j: int, text: str, al
             return True, 0.9                  # "Mora, hur söker jag?"
         return False, WEAK                    # "Mora i Dalarna": kept only if another place agrees
     if key in DEFINITE_NOUNS:
-        return False, 0.0
+        # "i boden" is "in the shed", but nobody lives in the shed: "bor i boden", "flyttat till boden"
+        return (True, 0.85) if tuple(prev[-2:]) in HOME_CUES else (False, 0.0)
     if prev and prev[-1] in PLACE_CUES:
         return True, 0.85
     return False, 0.0

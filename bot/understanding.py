@@ -226,6 +226,7 @@ class Decision:
     film: bool = False                           # film words, topic words or a centre name in the message
     each: bool = False                           # asks about each of several places ("i respektive kommun")
     facets: List[str] = field(default_factory=list)   # what is asked of the offer or centre (bot.facets)
+    national: bool = False                       # also point to the national funder (Filminstitutet)
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -247,6 +248,7 @@ class Decision:
             "film": self.film,
             "each": self.each,
             "facets": self.facets,
+            "national": self.national,
         }
 
 
@@ -818,7 +820,11 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
         d.candidates = candidates
         d.premise = premise
         if top == "national_funding" and conf >= SURE:
-            return decide(top, "classifier_national")
+            if not (topic and place is not None and place.get("status") == "found" and place.get("centre_id")):
+                return decide(top, "classifier_national")
+            # "vem finansierar dokumentärer i Ödeshög?": the place's centre on the topic, the national
+            # pointer after it
+            d.national = True
         if film:
             # no topic word: the classifier's topic intent if it has one on top, else "a place"
             default = top if top in TOPIC_INTENT_NAMES and conf >= WEAK_TOPIC else "inform_place"

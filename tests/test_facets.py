@@ -124,9 +124,13 @@ def test_every_fact_shown_has_its_source_and_one_short_freshness_line(registry):
 
 def test_instead_of_repeat_never_sends_the_same_text(registry):
     answer = A.answer_facets(registry, registry.centre("film-i-skane"), "short_film", ["apply"], "sv")
-    again = A.instead_of_repeat(answer, "sv")
+    again = A.instead_of_repeat(answer, "sv", None, registry)
+    assert "Film i Skåne" in again.text
+    place = {"status": "found", "text": "ystad", "county_code": "12"}
+    moved = A.instead_of_repeat(answer, "sv", place, registry)
+    assert moved.text.startswith("Ystad hör också till Film i Skåne") and moved.text.endswith(answer.text)
     assert again.text != answer.text and again.buttons
-    ask = A.instead_of_repeat(A.ask_place("sv"), "sv")
+    ask = A.instead_of_repeat(A.ask_place("sv"), "sv", None, registry)
     assert ask.text != A.ask_place("sv").text and A.ask_place("sv").text in ask.text
 
 

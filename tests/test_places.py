@@ -153,6 +153,7 @@ def test_every_county(code, name, short_forms):
     ("jag bor i Vara", "14", "kommun", "1470"),
     ("jag bor i vara", "14", "kommun", "1470"),
     ("Vi gör film i Boden och Luleå", "25", "kommun", "2582"),
+    ("bor i boden och vill göra kortfilm", "25", "kommun", "2582"),
     ("Vilket stöd finns i Åre?", "23", "kommun", "2321"),
     ("mora", "20", "kommun", "2062"),
     ("Mora!", "20", "kommun", "2062"),
