@@ -601,13 +601,24 @@ def _not_on_pages(centre: Any, facet: str, topic: Optional[str]) -> Optional[Any
     return None
 
 
+def _form_text(form: str, lang: str) -> str:
+    """registry.yaml's organisation form ("region (förvaltning)", "aktiebolag (regionägt)") as a phrase: a
+    known leading form (copy.yml organisation_forms) in the answer's language, the rest in brackets."""
+    for key in sorted(_copy()["organisation_forms"], key=len, reverse=True):
+        if form.startswith(key):
+            rest = form[len(key):].strip().strip("()")
+            phrase = label("organisation_forms", key, lang)
+            return f"{phrase} ({rest})" if rest else phrase
+    return form
+
+
 def _organisation_lines(centre: Any, lang: str) -> Tuple[List[str], List[Any]]:
     lines: List[str] = []
     shown: List[Any] = []
     org = getattr(centre, "organisation", None)
     if org is not None and _sourced(org):
         if getattr(org, "form", None):
-            lines.append(t("facet_organisation", lang, value=org.value.rstrip("."), form=org.form,
+            lines.append(t("facet_organisation", lang, value=org.value.rstrip("."), form=_form_text(org.form, lang),
                            source=org.source, date=_date_label(org, lang)))
         else:
             lines.append(t("offer_line", lang, text=_registry_text(org.value, None, lang).rstrip(".") + ".",

@@ -43,14 +43,14 @@ def topic_of(intent: Optional[str], decision: Dict[str, Any], slots: Slots) -> O
     """The topic to answer: the message's own, else the one asked before the place was known, else the
     last one answered (a follow-up such as "och i Jönköping då?"). A message that asks a facet ("hur
     mycket kan man få då?") keeps the conversation's topic unless it names another one; its generic
-    funding words ("måste man ha bolag för att få stöd?") do not replace a short-film or documentary topic."""
+    funding words ("måste man ha bolag för att få stöd?", "pengar till det") do not replace it."""
     topic = INTENT_TOPICS.get(intent or "") or decision.get("topic")
     earlier = slots.get("pending_topic") or slots.get("last_topic")
     if decision.get("facets"):
         if topic in (None, "contact", "centre"):
             return earlier if earlier not in ("contact", "centre") else None
-        if topic == "production_funding" and earlier in answers.FUNDING_FAMILY:
-            return earlier
+        if topic == "production_funding" and earlier not in (None, "contact", "centre"):
+            return earlier     # "hur söker man pengar till det?": money for what was talked about
     if topic:
         return topic
     return earlier

@@ -35,6 +35,8 @@ def _rx(*patterns: str) -> "re.Pattern[str]":
 
 
 # (facet, pattern), tried in this order; each match's span is claimed.
+# "skicka" is about an application unless a mail or message follows it ("vart skickar jag ett mejl?").
+_NOT_MAIL = r"\b(?! (?:\w+ ){0,2}(?:mejl|mail|e ?post|sms))"
 FACET_PATTERNS: List[Tuple[str, "re.Pattern[str]"]] = [
     # "måste man ha bolag?", "do I need a company?": eligibility, before "bolag" can mean organisation
     ("eligibility", _rx(
@@ -66,8 +68,7 @@ FACET_PATTERNS: List[Tuple[str, "re.Pattern[str]"]] = [
     ("intake", _rx(
         r"deadlines?\w*", r"sista (?:ansokningsdag\w*|ansokningsdatum\w*|dag\w*|datum\w*)"
         r"(?: (?:for|att) (?:ansokan|ansoka|soka|ansokningar))?",
-        r"ansokningsdag\w*", r"ansokningstid\w*", r"ansokningsperiod\w*", r"ansokningsomgang\w*",
-        r"ansokningsdatum\w*", r"vilka datum", r"datum\w*", r"senast\b", r"hur ofta", r"utlysning\w*",
+        r"ansoknings ?(?:dag|tid|period|omgang|datum|stopp)\w*", r"vilka datum", r"datum\w*", r"senast\b", r"hur ofta", r"utlysning\w*",
         r"nar (?:maste|ska|bor|behover) (?:\w+ ){0,3}(?:sokt|ansokt|skickat|lamnat)",
         r"all year", r"year round", r"fixed (?:dates|rounds|deadlines)", r"rounds?\b", r"how often", r"lopande", r"nar som helst", r"hela aret", r"handlaggningstid\w*",
         r"nasta (?:omgang|utlysning|ansokningsomgang|deadline)",
@@ -97,7 +98,9 @@ FACET_PATTERNS: List[Tuple[str, "re.Pattern[str]"]] = [
         r"far (?:jag|man|vi) (?:ens |ocksa |aven )?(?:soka|ansoka)",
         r"(?:maste|behover) (?:man|jag|vi) (?:va|vara) (?:\w+ )?(?:\d+|over|under|myndig|vuxen|student)\w*",
         rf"(?:inget|ingen|utan) (?:eget |egen )?(?:bolag|foretag|firma|producent)",
-        r"(?:allowed|entitled|permitted) to apply", r"(?:only|just) \d\d\b", r"if i(?: am|m)? (?:only )?\d\d\b",
+        r"(?:allowed|entitled|permitted) to apply", r"vem som helst", r"bara for (?:proffs|professionella|etablerade)",
+        rf"(?:maste|behover) {_SUBJ} vara (?:\w+ )?(?:proffs|professionell|etablerad|utbildad)\w*",
+        r"anyone (?:can|could) apply", r"only for (?:professionals|pros)", r"(?:only|just) \d\d\b", r"if i(?: am|m)? (?:only )?\d\d\b",
         rf"(?:maste|behover) {_SUBJ} (?:bo|vara (?:bosatt|skriven|folkbokford|fran)|ha (?:anknytning|bott))",
         r"kravs? (?:det )?(?:att|for att)", r"krav\w*", r"villkor\w*", r"behorig\w*", r"anknytning\w*",
         r"bosatt", r"folkbokford", r"aldersgrans\w*", r"hur gammal", r"for (?:gammal|ung)\b",
@@ -114,11 +117,13 @@ FACET_PATTERNS: List[Tuple[str, "re.Pattern[str]"]] = [
         r"hur gar (?:det|man|jag|vi) till", r"hur soker", r"hur ansoker", rf"var (?:soker|ansoker) {_SUBJ}",
         r"ansokan\b", r"ansokningen\b", r"ansokningsformular\w*", r"ansokningsblankett\w*", r"e ?tjanst\w*",
         r"blankett\w*", r"formular\w*", r"skicka\w* (?:in|med)\b", r"bifoga\w*", r"lamna in", r"fylla i\b",
-        r"(?:vart|var|hur) skicka\w*", rf"(?:maste|ska|behover|bor) {_SUBJ} skicka\w*", r"synops\w*", r"sinops\w*",
-        r"treatment", r"vad (?:\w+ ){0,4}(?:papper|material|handlingar)\b", r"ha klart", r"vad vill (?:de|dom|ni) ha",
+        r"(?:vart|var|hur) skicka\w*" + _NOT_MAIL, rf"(?:maste|ska|behover|bor) {_SUBJ} skicka\w*" + _NOT_MAIL, r"synops\w*", r"sinops\w*",
+        r"treatment", r"vad (?:\w+ ){0,4}(?:papper|material|handlingar)\b", r"ha klart", r"vad vill (?:de|dom|ni) ha", r"vad vill (?:de|dom|ni) att (?:man|jag|vi) skicka\w*",
+        r"hur pitchar",
         rf"vad (?:ska|behover|maste|bor) {_SUBJ} (?:skicka|bifoga|ha med|lamna|fylla i|skriva)",
         r"vilka (?:handlingar|dokument|bilagor)", r"vad ska (?:finnas|sta|vara) (?:med )?i",
-        r"how (?:do|can|should|would|does) (?:i|we|you|one) (?:\w+ )?(?:apply|submit|go about)", r"how to apply",
+        r"how (?:do|can|should|would|does) (?:i|we|you|one|he|she|they) (?:\w+ )?(?:apply|submit|go about)",
+        r"how to apply",
         r"applications?\b", r"application form", r"apply online",
         r"what (?:do|should|must|would) (?:i|we) (?:need to )?(?:send|submit|include|attach|hand in)",
         r"submit\w*", r"what documents", r"where (?:do|can|should) (?:i|we) apply", r"how does one apply",

@@ -107,7 +107,7 @@ def test_no_fact_says_so_and_links_the_best_page(registry):
     centre = registry.centre("film-i-dalarna")
     answer = A.answer_facets(registry, centre, "equipment_loan", ["amount"], "en")
     assert answer.kind == "unanswered" and answer.reason == "no_facts"
-    assert "The register has nothing on amounts for equipment loan at Film i Dalarna." in answer.text
+    assert "The register has nothing on amounts (how much one can get) for equipment loan at Film i Dalarna." in answer.text
     assert "See https://" in answer.text
 
 
