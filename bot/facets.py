@@ -34,9 +34,9 @@ def _rx(*patterns: str) -> "re.Pattern[str]":
     return re.compile(r"\b(?:" + "|".join(patterns) + r")")
 
 
-# (facet, pattern), tried in this order; each match's span is claimed.
 # "skicka" is about an application unless a mail or message follows it ("vart skickar jag ett mejl?").
 _NOT_MAIL = r"\b(?! (?:\w+ ){0,2}(?:mejl|mail|e ?post|sms))"
+# (facet, pattern), tried in this order; each match's span is claimed.
 FACET_PATTERNS: List[Tuple[str, "re.Pattern[str]"]] = [
     # "måste man ha bolag?", "do I need a company?": eligibility, before "bolag" can mean organisation
     ("eligibility", _rx(

@@ -427,6 +427,10 @@ def find_centres(text: str, registry: Any = None) -> List[CentreMention]:
 # ---------------------------------------------------------------------------------------------------
 # Words
 
+# Topic kinds a facet's own words also name ("söka stöd", "mejla"): not taken from inside a facet.
+FACET_TOPIC_WORDS = frozenset({"production_funding", "contact"})
+
+
 def find_topics(folded: str) -> List[str]:
     """Topic kinds named in a folded text, in TOPIC_WORDS order (most specific first)."""
     return [topic for topic, rx in TOPIC_WORDS if rx.search(folded)]
@@ -508,6 +512,19 @@ def _centres_by_place(text: str, mentions: Sequence[Dict[str, Any]]) -> List[Cen
                 CENTRE_OF_PLACE.search(_folded_text(text[max(0, span[0] - 40):span[0]])):
             out.append(CentreMention(m["centre_id"], m.get("text") or "", (span[0], span[1])))
     return out
+
+
+# "filmpoolen här uppe": a kind of centre only some centres are named for (Filmpool Nord, Filmpool Jämtland)
+CENTRE_KIND = re.compile(r"\bfilmpool(?:en|s)?\b(?! (?:nord|jamtland))")
+
+
+def _by_centre_kind(folded: str, mentions: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Places of several centres and a kind of centre named ("filmpoolen"): the places whose centre is of
+    that kind, when some are and some are not ("från Piteå men bor i Stockholm ... filmpoolen här uppe")."""
+    if len(mentions) < 2 or not CENTRE_KIND.search(folded):
+        return mentions
+    kind = [m for m in mentions if m["status"] == "found" and "filmpool" in fold(m.get("centre_name") or "")]
+    return kind if kind and len(kind) < len(mentions) else mentions
 
 
 def place_name(m: Dict[str, Any]) -> str:
@@ -756,6 +773,9 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
     facets, facet_spans = find_facets(folded)
     unfaceted = mask(folded, facet_spans)
     topics = find_topics(unfaceted)
+    # a kind of film inside a facet's words ("kan jag få stöd till en kortfilm från ...") is still the topic
+    topics += [k for a, b in facet_spans for k in find_topics(folded[a:b])
+               if k not in topics and k not in FACET_TOPIC_WORDS]
     topic = choose_topic(topics)
     non_film_need = bool(NON_FILM_NEEDS.search(folded))
     d.facets = facets if not non_film_need or centres else []
@@ -795,7 +815,7 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
         return decide("inform_place", "foreign_place")
 
     filming = "film_commission" in topics or classifier_topic == "film_commission"
-    place, candidates, premise = pick_place(swedish, text, filming)
+    place, candidates, premise = pick_place(_by_centre_kind(folded, swedish), text, filming)
 
     # 3. A centre named by its name
     if centres:
