@@ -127,7 +127,7 @@ KOMMUN_WORDS = frozenset({"kommun", "kommuns", "kommunen", "municipality", "stad
 COUNTY_WORDS = frozenset({"lan", "lans", "county", "lanet"})
 WEAK = -1.0
 _SENTENCE_END = re.compile(r"[.!?:;\n]\s*$")
-_NEXT_PUNCT = re.compile(r"^\s*(?:$|[,.!?;:)\]\"'»”])")
+_NEXT_PUNCT = re.compile(r"^\s*(?:$|[,.!?;:)\]\"'»”–—]|-\s)")
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -284,10 +284,12 @@ class PlaceIndex:
         self.keys: Dict[str, KeyInfo] = {}
         self.county_info: Dict[str, Tuple[str, Optional[str], Optional[str]]] = {}  # code -> (name, centre id, name)
         self.kommun_info: Dict[str, Tuple[str, str]] = {}                            # code -> (name, county code)
+        self.localities: set = set()        # keys from the gazetteer: count only when written as a place
+        self.word_localities: set = set()   # ... and those that are everyday words: only as a name
         self._build()
         self.protected = frozenset(
             k for k in self.keys if " " not in k and (k in PROTECTED or k in STOP_WORDS or k in FOREIGN_PROTECTED)
-        )
+        ) | frozenset(k for k in self.localities if " " not in k)
         self.max_words = min(MAX_NGRAM, max((k.count(" ") + 1 for k in self.keys), default=1))
         self.first_words = frozenset(k.split(" ", 1)[0] for k in self.keys if " " in k)
         # Fuzzy choices bucketed by first letter: single-word keys (not protected) and multi-word keys.
@@ -346,6 +348,7 @@ class PlaceIndex:
             if not tname or not ccode or str(ccode) not in self.county_info:
                 continue
             self._add(str(tname), "town", str(ccode), str(kcode) if kcode else None, str(tname))
+        self._add_localities()
         for amb in _get(reg, "ambiguous", []) or []:
             term = _get(amb, "term") or ""
             counties = tuple(str(c) for c in (_get(amb, "counties", []) or []) if str(c) in self.county_info)
@@ -389,6 +392,28 @@ class PlaceIndex:
                 info = self.keys[key]
                 info.term_accents = info.term_accents | {casefold_keep(name)}
 
+    def _add_localities(self) -> None:
+        """Localities of the gazetteer (registry/localities.tsv) the registry does not name already: one
+        län -> a town of that län; several -> the most populous when ten times larger, else asked back."""
+        by_key: Dict[str, List[Tuple[str, str, int, bool]]] = {}
+        for name, lan, pop, word in localities():
+            if lan in self.county_info:
+                by_key.setdefault(fold(name), []).append((name, lan, pop, word))
+        for key, rows in by_key.items():
+            if not key or key in self.keys or key in STOP_WORDS or len(key) < 3:
+                continue                     # kommun, län, town or registry term first
+            rows.sort(key=lambda r: -r[2])
+            if len(rows) > 1 and rows[0][2] < 10 * rows[1][2] and \
+                    len({self.county_info[r[1]][1] for r in rows}) > 1:
+                info = self.keys[key] = KeyInfo(term_accents=frozenset(casefold_keep(r[0]) for r in rows),
+                                                term_kind="town", term_counties=tuple(r[1] for r in rows))
+                info.ambiguous = tuple(dict.fromkeys(r[1] for r in rows))
+            else:
+                self._add(rows[0][0], "town", rows[0][1], None, rows[0][0])
+            self.localities.add(key)
+            if any(r[3] for r in rows):
+                self.word_localities.add(key)
+
     # -- lookups --------------------------------------------------------------------------------
     def centre(self, county_code: str) -> Tuple[Optional[str], Optional[str]]:
         _, cid, cname = self.county_info.get(county_code, (None, None, None))
@@ -398,6 +423,34 @@ class PlaceIndex:
         cname, cid, centre_name = self.county_info[county_code]
         kname = self.kommun_info[kommun_code][0] if kommun_code in self.kommun_info else None
         return Candidate(county_code, cname, cid, centre_name, kommun_code if kname else None, kname)
+
+
+_LOCALITIES: Dict[str, Tuple[float, List[Tuple[str, str, int, bool]]]] = {}
+
+
+def localities(path: Optional[str] = None) -> List[Tuple[str, str, int, bool]]:
+    """(name, län code, population, everyday word) rows of registry/localities.tsv (generated from GeoNames
+    by scripts/make_localities.py); empty when the file is absent."""
+    import os
+
+    from bot.paths import ROOT
+
+    p = str(path or ROOT / "registry" / "localities.tsv")
+    try:
+        mtime = os.stat(p).st_mtime
+    except OSError:
+        return []
+    hit = _LOCALITIES.get(p)
+    if hit is None or hit[0] != mtime:
+        rows = []
+        with open(p, encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("#") or not line.strip():
+                    continue
+                name, lan, pop, _gid, word = line.rstrip("\n").split("\t")
+                rows.append((name, lan, int(pop), word == "1"))
+        _LOCALITIES[p] = (mtime, rows)
+    return _LOCALITIES[p][1]
 
 
 def default_registry() -> Any:
@@ -482,7 +535,7 @@ def _is_sentence_initial(text: str, start: int) -> bool:
 
 
 def _protected_ok(key: str, toks: Sequence[Token], i: int, j: int, text: str, all_caps: bool,
-                  followed_by_word: bool) -> Tuple[bool, float]:
+                  followed_by_word: bool, name_only: bool = False) -> Tuple[bool, float]:
     """May a protected (everyday-word) name at tokens[i:j] count as a place? Returns (ok, confidence)."""
     if followed_by_word:
         return True, 1.0
@@ -498,7 +551,7 @@ def _protected_ok(key: str, toks: Sequence[Token], i: int, j: int, text: str, al
         if _NEXT_PUNCT.match(text[toks[j - 1].end:]):
             return True, 0.9                  # "Mora, hur söker jag?"
         return False, WEAK                    # "Mora i Dalarna": kept only if another place agrees
-    if key in DEFINITE_NOUNS:
+    if key in DEFINITE_NOUNS or name_only:
         # "i boden" is "in the shed", but nobody lives in the shed: "bor i boden", "flyttat till boden"
         return (True, 0.85) if tuple(prev[-2:]) in HOME_CUES else (False, 0.0)
     if prev and prev[-1] in PLACE_CUES:
@@ -608,7 +661,8 @@ def _exact_matches(index: PlaceIndex, text: str, toks: List[Token], blocked: fro
         elif j < n and j not in blocked and toks[j].norm in COUNTY_WORDS:
             prefer, j = "county", j + 1
         if key in index.protected:
-            ok, pconf = _protected_ok(key, toks, i, i + length, text, all_caps, prefer is not None)
+            ok, pconf = _protected_ok(key, toks, i, i + length, text, all_caps, prefer is not None,
+                                      key in index.word_localities)
             weak = not ok and pconf == WEAK
             if not ok and not weak:
                 i += length
@@ -965,7 +1019,8 @@ class Mention:
 def _mention_of(index: PlaceIndex, text: str, m: _Match) -> Mention:
     out = Mention(text=text[m.start:m.end], span=(m.start, m.end), kind=m.kind or "landskap", status="found",
                   confidence=m.confidence)
-    out.weak = m.weak or (m.key in index.protected and m.confidence < 1.0)
+    # a gazetteer locality is weaker evidence than a kommun or a registry name ("laxfisket i Lagan vid Laholm")
+    out.weak = m.weak or (m.key in index.protected and m.confidence < 1.0) or m.key in index.localities
     if m.kind == "foreign":
         out.status = "foreign"
         return out

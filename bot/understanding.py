@@ -555,8 +555,8 @@ def _candidates_from(mentions: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]
 _CUE_WINDOW = 5
 CUE_HOME = re.compile(r"\b(?:bor|bosatt|boende|flyttade|flyttat|flyttar|flytta|live|lives|living|moved|based|"
                       r"located)\b(?: \w+){0,2} (?:i|pa|till|in|to|at|on)$")
-CUE_FILMING = re.compile(r"\b(?:spela|spelar|spelas|inspelning\w*|filma|filmar|filmas|shoot|shooting|filming|"
-                         r"location\w*)\b(?: \w+){0,3} (?:i|pa|vid|in|at|on|near)$")
+CUE_FILMING = re.compile(r"\b(?:spela|spelar|spelas|inspelning\w*|filma|filmar|filmas|utspelar sig|utspelas|"
+                         r"shoot|shooting|filming|set|location\w*)\b(?: \w+){0,3} (?:i|pa|vid|in|at|on|near)$")
 CUE_PAST = re.compile(r"\b(?:fodd|uppvuxen|vaxte|vaxt|bodde|bott|born|grew|raised|lived|used)\b(?: \w+){0,3} "
                       r"(?:i|pa|in|on|up in)$")
 CUE_REFERENCE = re.compile(r"\b(?:nara|near|mellan|mittemellan|between|granne|grannkommun|bredvid|next)\b")
@@ -595,7 +595,7 @@ def place_cues(text: str, mention: Dict[str, Any], filming: bool) -> Tuple[float
     if CUE_HOME.search(before):
         score += 1 if filming else 3      # for a filming question, where one films decides
     if CUE_FILMING.search(before):
-        score += 4 if filming else 2
+        score += 4          # where the film is made decides: the regional funds ask for a tie to the län
     if CUE_PAST.search(before):
         score -= 2
     if CUE_REFERENCE.search(before):
