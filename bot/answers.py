@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, Dict, FrozenSet, Iterable, List, Optional, Tuple
@@ -23,6 +24,7 @@ from urllib.parse import urlsplit
 import yaml
 
 from bot.paths import ROOT
+from bot.text import fold
 from bot.topics import OFFER_KINDS, RELATED_KINDS, TOPIC_INTENTS
 
 COPY_PATH = ROOT / "bot" / "copy.yml"
@@ -190,8 +192,29 @@ def unknown_place(place: str, lang: str) -> Answer:
     return Answer(t("unknown_place", _lang(lang), place=place), kind="unanswered", reason="unknown_place")
 
 
+def _short_centre(name: Optional[str]) -> str:
+    """A centre's name short enough for a button: "Region Stockholm (filmkonsulenterna) / Film Stockholm AB"
+    -> "Region Stockholm", "Region Uppsala, filmverksamheten" -> "Region Uppsala"."""
+    return re.split(r" \(| / |, ", name or "", maxsplit=1)[0].strip()
+
+
+def _centre_lines(candidates: Iterable[Any], lang: str) -> List[str]:
+    """One line per candidate län and its centre: "• Hallands län: Region Halland, Kultur i Halland – film"."""
+    lines, seen = [], set()
+    for cand in candidates:
+        county, centre = _candidate_field(cand, "county"), _candidate_field(cand, "centre_name")
+        if not county or not centre or county in seen:
+            continue
+        seen.add(county)
+        lines.append(t("candidate_line", lang, county=county, centre=centre))
+    return lines if len(lines) > 1 else []
+
+
 def ambiguous_place(place: str, candidates: Iterable[Any], lang: str) -> Answer:
-    """Buttons for the candidate län (or kommuner), each sending the place as an inform_place entity."""
+    """A place of several län ("western Sweden", "Bergslagen"): one line per län naming its centre, and
+    buttons for the candidate län (or kommuner), each sending the place as an inform_place entity."""
+    lang = _lang(lang)
+    candidates = list(candidates)
     buttons = []
     seen = set()
     for cand in candidates:
@@ -200,14 +223,21 @@ def ambiguous_place(place: str, candidates: Iterable[Any], lang: str) -> Answer:
             continue
         seen.add(name)
         buttons.append(_place_button(name))
-    return Answer(t("ambiguous_place", _lang(lang), place=place), buttons[:MAX_BUTTONS])
+    lines = _centre_lines(candidates, lang)
+    if lines:
+        text = "\n".join([t("ambiguous_place_centres", lang, place=place), *lines, t("ambiguous_place_ask", lang)])
+    else:
+        text = t("ambiguous_place", lang, place=place)
+    return Answer(text, buttons[:MAX_BUTTONS])
 
 
 def ambiguous_places(places: List[str], candidates: Iterable[Any], lang: str) -> Answer:
     """A message naming several places in different län ("Ludvika eller Mora?"): which of them?
     One button per candidate (a Candidate/Resolution with kommun/county, a dict with those keys, or a
-    plain name), titled "Ludvika (Dalarnas län)" and sending the kommun (or län) name as inform_place."""
+    plain name), titled "Ludvika – Film i Dalarna" (or "Ludvika (Dalarnas län)") and sending the kommun (or
+    län) name as inform_place; the text names each län's centre on a line."""
     lang = _lang(lang)
+    candidates = list(candidates)
     buttons = []
     seen = set()
     for cand in candidates:
@@ -219,11 +249,19 @@ def ambiguous_places(places: List[str], candidates: Iterable[Any], lang: str) ->
         if not name or name in seen:
             continue
         seen.add(name)
-        title = t("place_in_county", lang, place=name, county=county) if county and county != name else name
+        centre = _short_centre(_candidate_field(cand, "centre_name")) if not isinstance(cand, str) else ""
+        if centre:          # "Knivsta – Region Uppsala": the button says whose answer it leads to
+            title = t("place_with_centre", lang, place=name, centre=centre)
+        else:
+            title = t("place_in_county", lang, place=name, county=county) if county and county != name else name
         buttons.append(_place_button(name, title))
     names = [p[:1].upper() + p[1:] for p in dict.fromkeys(p.strip() for p in places if p and p.strip())]
     text = t("ambiguous_places", lang, places=_join(names, lang)) if len(names) > 1 else \
         t("ambiguous_places_unnamed", lang)
+    lines = _centre_lines([c for c in candidates if not isinstance(c, str)], lang)
+    if lines:            # the centres of the län, then the question
+        head, _, ask = text.rpartition(". ")
+        text = "\n".join([head + ":", *lines, ask]) if head else "\n".join([text, *lines])
     return Answer(text, buttons[:MAX_BUTTONS])
 
 
@@ -239,9 +277,14 @@ def place_known(registry: Any, where: str, county_code: str, lang: str) -> Answe
     return Answer(text, topic_buttons(lang), centre=centre.id, county=county_code)
 
 
-def premise_note(place: str, county: str, centre_name: str, lang: str) -> str:
-    """One kind sentence for a visitor whose premise was wrong; the dialogue puts it before the answer."""
-    return t("premise_note", _lang(lang), place=place, county=county, centre=centre_name)
+def premise_note(place: str, county: str, centre_name: str, lang: str, said: str = "") -> str:
+    """One kind sentence for a visitor whose premise was wrong ("räknas vi till Västernorrland?"), naming
+    what they said when it is a place of another name; the dialogue puts it before the answer."""
+    lang = _lang(lang)
+    if said and fold(said) not in (fold(place), fold(county)):
+        return t("premise_note_said", lang, place=place, county=county, centre=centre_name,
+                 said=said[:1].upper() + said[1:])
+    return t("premise_note", lang, place=place, county=county, centre=centre_name)
 
 
 def outside_sweden(place: str, lang: str) -> Answer:

@@ -31,11 +31,18 @@ def _cand(c: Dict[str, Any]) -> SimpleNamespace:
                            kommun_code=c.get("kommun_code"), kommun=c.get("kommun"))
 
 
+def _said_county(premise: Dict[str, Any]) -> str:
+    """The län the visitor wrongly named ("räknas vi till Västernorrland?"), to name in the correction; not a
+    landskap (Karlskoga is in Värmland the landskap, but in Örebro län) nor a centre."""
+    return premise.get("said") or "" if premise.get("said_kind") == "county" else ""
+
+
 def _with_premise(answer: answers.Answer, premise: Optional[Dict[str, Any]], lang: str) -> answers.Answer:
     if not premise:
         return answer
     note = answers.premise_note(premise.get("place") or "", premise.get("county") or "",
-                                premise.get("centre_name") or "", lang)
+                                premise.get("centre_name") or "", lang,
+                                            _said_county(premise))
     return dataclasses.replace(answer, text=note + "\n" + answer.text)
 
 
@@ -194,7 +201,8 @@ def _reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: 
             updates["pending_topic"] = None
             if premise:   # the correction already says where the place belongs and whose it is
                 note = answers.premise_note(premise.get("place") or "", premise.get("county") or "",
-                                            premise.get("centre_name") or "", lang)
+                                            premise.get("centre_name") or "", lang,
+                                            _said_county(premise))
                 return answers.Answer(note + " " + answers.t("overview_prompt", lang),
                                       answers.topic_buttons(lang), centre=updates["centre_id"],
                                       county=county_code), updates

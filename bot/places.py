@@ -720,6 +720,7 @@ def _fuzzy_matches(index: PlaceIndex, text: str, toks: List[Token], blocked: fro
             and tok.norm not in FOREIGN_PLACES
             and tok.norm not in index.protected
             and (short_message or cued or (n <= 5 and len(tok.norm) >= 8)
+                 or (i == 0 and bool(_NEXT_PUNCT.match(text[tok.end:])))     # "valdemarsvk, vem ..."
                  or (tok.is_capitalised and not all_caps
                                            and not _is_sentence_initial(text, tok.start)))
         )

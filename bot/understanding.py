@@ -31,6 +31,7 @@ result: the intent (with the classifier's ranking kept below it) and ``understan
 """
 from __future__ import annotations
 
+import functools
 import bisect
 import re
 import threading
@@ -111,6 +112,16 @@ FILM_WORDS = _rx(r"\w*film", r"\w*filma", r"movie", r"cinema", r"manus", r"regis
                  r"produc", r"vlogg", r"podd", r"stop ?motion", r"rorlig bild", r"filmare", r"skapa",
                  r"konsulent", r"filmverksamhet", r"resurscentr", r"filmregion", r"kreator", r"creator",
                  r"berattelse", r"story", r"kultur", r"culture")
+# Renting or borrowing is film equipment only with a film object or film words: "hyra kajak" is not.
+EQUIPMENT_NOUNS = _rx(r"utrustning", r"teknik", r"kamer", r"mikrofon", r"ljus", r"ljud", r"stativ", r"objektiv",
+                      r"dronare", r"gimbal", r"equipment", r"gear", r"camera", r"mic\b", r"microphone", r"tripod",
+                      r"lens", r"light", r"sound", r"drone", r"grejer", r"prylar", r"redigering", r"studio")
+LEND_OBJECT = re.compile(r"\b(?:hyra|lana|rent|renting|borrow|borrowing|hire)\s+(?:ut\s+)?"
+                         r"(?:en |ett |a |an |some |nagra |lite )?(\w+)")
+LEND_NO_OBJECT = frozenset("""
+    det den dom dem nagot nat nagonting saker allt er oss mig av hos fran i pa till for in at from of it them
+    something stuff things anything any you
+""".split())
 # A clear request to clear the conversation.
 RESTART_REQUEST = _rx(r"borja om\b", r"borja fran borjan", r"starta om", r"rensa", r"nollstall",
                       r"ny konversation", r"nytt samtal", r"glom (?:allt|det)", r"start over", r"restart",
@@ -527,6 +538,28 @@ def _by_centre_kind(folded: str, mentions: List[Dict[str, Any]]) -> List[Dict[st
     return kind if kind and len(kind) < len(mentions) else mentions
 
 
+def _renting_no_film(folded: str) -> bool:
+    """'hyra kajak i Valdemarsvik': a lending verb with an object that is neither film equipment nor film."""
+    if EQUIPMENT_NOUNS.search(folded) or FILM_WORDS.search(folded):
+        return False
+    objects = [m.group(1) for m in LEND_OBJECT.finditer(folded)]
+    return bool(objects) and all(o not in LEND_NO_OBJECT for o in objects)
+
+
+def _said_kind(mention: Dict[str, Any]) -> str:
+    """A mention's kind, "landskap" for a län name that is a landskap too ("Värmland" holds Karlskoga)."""
+    kind = mention.get("kind") or ""
+    if kind == "county" and fold(mention.get("text") or "") in _landskap_names():
+        return "landskap"
+    return kind
+
+
+@functools.lru_cache(maxsize=1)
+def _landskap_names() -> frozenset:
+    from bot.registry import get_registry
+    return frozenset(fold(ls) for c in get_registry().counties for ls in (c.landskap or []))
+
+
 def place_name(m: Dict[str, Any]) -> str:
     """How to name a mention back to the visitor: a town as written (capitalised), else its kommun or län."""
     text = m.get("text") or ""
@@ -559,7 +592,7 @@ CUE_FILMING = re.compile(r"\b(?:spela|spelar|spelas|inspelning\w*|filma|filmar|f
                          r"shoot|shooting|filming|set|location\w*)\b(?: \w+){0,3} (?:i|pa|vid|in|at|on|near)$")
 CUE_PAST = re.compile(r"\b(?:fodd|uppvuxen|vaxte|vaxt|bodde|bott|born|grew|raised|lived|used)\b(?: \w+){0,3} "
                       r"(?:i|pa|in|on|up in)$")
-CUE_REFERENCE = re.compile(r"\b(?:nara|near|mellan|mittemellan|between|granne|grannkommun|bredvid|next)\b")
+CUE_REFERENCE = re.compile(r"\b(?:nara|near|mellan|mittemellan|between|granne|grannkommun|bredvid|next|gransar|gransande|borders?|bordering)\b")
 CUE_TARGET = re.compile(r"\b(?:hor|hora|horde|raknas|rakna|tillhor|tillhora|ligger|del|nastan|belong\w*|part|"
                         r"counts?|counted|typ)\b(?: \w+){0,2}(?: (?:till|i|av|under|to|in|of|with))?$")
 CUE_ORIGIN = re.compile(r"\b(?:fran|from)$")
@@ -645,7 +678,8 @@ def pick_place(mentions: Sequence[Dict[str, Any]], text: str = "", filming: bool
                 continue
             if other["kind"] in SPECIFIC_KINDS and not cues.get(id(other), (0, False))[1]:
                 continue      # another kommun that merely came up ("född i Gävle"): nothing to correct
-            premise = {"said": other["text"], "place": place_name(place), "county": place["county"],
+            premise = {"said": other["text"], "said_kind": _said_kind(other), "place": place_name(place),
+                       "county": place["county"],
                        "centre_name": place["centre_name"]}
             break
         return place, [], premise
@@ -778,6 +812,10 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
                if k not in topics and k not in FACET_TOPIC_WORDS]
     topic = choose_topic(topics)
     non_film_need = bool(NON_FILM_NEEDS.search(folded))
+    if "equipment_loan" in topics and _renting_no_film(folded):
+        topics.remove("equipment_loan")
+        topic = choose_topic(topics)
+        non_film_need = True
     d.facets = facets if not non_film_need or centres else []
     film = bool(centres) or bool(topics) or bool(FILM_WORDS.search(folded)) or bool(d.facets)
     classifier_topic = INTENT_TOPICS.get(top) if top in TOPIC_INTENT_NAMES else None
@@ -825,7 +863,7 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
             # (who may apply to the centre named is asked of that centre, wherever the visitor lives)
             d.place = place
             d.premise = {"said": named.text, "place": place_name(place), "county": place["county"],
-                         "centre_name": place["centre_name"]}
+                         "centre_name": place["centre_name"], "said_centre": True}
             return decide(topic_intent("inform_place"), "place_over_centre_name")
         d.centre = named.to_json()
         if place is not None and place.get("centre_id") == named.centre_id:

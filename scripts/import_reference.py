@@ -215,6 +215,14 @@ TOWNS = [
     ("Riksgränsen", "2584", None), ("Jukkasjärvi", "2584", None), ("Nikkaluokta", "2584", None),
     ("Karesuando", "2584", None), ("Malmberget", "2523", None), ("Kvikkjokk", "2510", None),
     ("Porjus", "2510", None), ("Gammelstad", "2580", None), ("Råneå", "2580", None),
+    # Nicknames, short forms and old spellings people write for a kommun's main town
+    ("Ö-vik", "2284", None), ("Övik", "2284", None), ("Jkpg", "0680", None), ("Hbg", "1283", None),
+    ("H-borg", "1283", None), ("Hälsingborg", "1283", None), ("Lkpg", "0580", None), ("Norrkpg", "0581", None),
+    ("Götet", "1480", None), ("C-stad", "1290", None), ("Christianstad", "1290", None), ("Hudik", "2184", None),
+    ("Gefle", "2180", None), ("Upsala", "0380", None), ("Eskils", "0484", None),
+    # English names (exonyms)
+    ("Scania", None, "12"), ("Gothland", None, "09"), ("Stockholm archipelago", None, "01"),
+    ("High Coast", None, "22"),
 ]
 
 NORRLAND = ["21", "22", "23", "24", "25"]

@@ -326,10 +326,14 @@ def test_ambiguous_places_buttons_per_candidate():
 
     cands = [resolve_place("Ludvika", registry=REG), resolve_place("Borås", registry=REG)]
     ans = A.ambiguous_places(["ludvika", "Borås"], cands, "sv")
-    assert ans.text == "Du nämner Ludvika och Borås, som ligger i olika län. Vilken av dem menar du?"
+    assert ans.text.splitlines() == ["Du nämner Ludvika och Borås, som ligger i olika län:",
+                                     "• Dalarnas län: Film i Dalarna",
+                                     "• Västra Götalands län: Västra Götalandsregionen (filmkonsulenterna) / Film i Väst",
+                                     "Vilken av dem menar du?"]
     assert [b["payload"] for b in ans.buttons] == ['/inform_place{"place": "Ludvika"}',
                                                   '/inform_place{"place": "Borås"}']
-    assert ans.buttons[0]["title"] == "Ludvika (Dalarnas län)"
+    # the buttons name the centre each place leads to
+    assert [b["title"] for b in ans.buttons] == ["Ludvika – Film i Dalarna", "Borås – Västra Götalandsregionen"]
     en = A.ambiguous_places(["Ludvika", "Borås"], [{"kommun": "Ludvika", "county": "Dalarnas län"}], "en")
     assert en.text.startswith("You mention Ludvika and Borås") and en.buttons[0]["title"] == "Ludvika (Dalarnas län)"
 

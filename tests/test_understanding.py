@@ -84,8 +84,8 @@ def test_a_specific_place_of_another_centre_wins_and_is_explained(registry):
 def test_kommun_over_county_with_premise(registry):
     d = decide(registry, "Ludvika ligger väl i Västmanland?", ("inform_place", 0.5))
     assert d.place["kommun"] == "Ludvika" and d.intent == "inform_place"
-    assert d.premise == {"said": "Västmanland", "place": "Ludvika", "county": "Dalarnas län",
-                         "centre_name": "Film i Dalarna"}
+    assert d.premise == {"said": "Västmanland", "said_kind": "landskap", "place": "Ludvika",
+                         "county": "Dalarnas län", "centre_name": "Film i Dalarna"}
 
 
 def test_nora_belongs_to_orebro(registry):
