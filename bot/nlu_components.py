@@ -211,8 +211,22 @@ class RegistryUnderstanding(GraphComponent):
                 rest = [r for r in ranking if r.get(INTENT_NAME_KEY) not in (decision.intent, FALLBACK)]
                 message.set(INTENT, chosen, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, [chosen] + rest, add_to_output=True)
+            if decision.faq:
+                _choose_faq(message, decision.faq)
             message.set("understanding", decision.to_json(), add_to_output=True)
         return messages
+
+
+def _choose_faq(message: Message, sub: str) -> None:
+    """The FAQ answer the registry's words picked: the response selector's prediction for `faq` becomes
+    faq/<sub> at full confidence (action_check_faq and utter_faq read it from there)."""
+    selectors = dict(message.get("response_selector") or {})
+    faq = dict(selectors.get("faq") or {"ranking": []})
+    faq["response"] = {"id": None, "responses": [], "response_templates": [], "confidence": 1.0,
+                       "intent_response_key": f"faq/{sub}", "utter_action": f"utter_faq/{sub}"}
+    selectors["faq"] = faq
+    selectors.setdefault("all_retrieval_intents", ["faq"])
+    message.set("response_selector", selectors, add_to_output=True)
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)

@@ -238,6 +238,7 @@ class Decision:
     each: bool = False                           # asks about each of several places ("i respektive kommun")
     facets: List[str] = field(default_factory=list)   # what is asked of the offer or centre (bot.facets)
     national: bool = False                       # also point to the national funder (Filminstitutet)
+    faq: Optional[str] = None                    # an FAQ answer the registry's words pick ("what_is")
 
     def to_json(self) -> Dict[str, Any]:
         return {
@@ -258,6 +259,7 @@ class Decision:
             "belonging": self.belonging,
             "film": self.film,
             "each": self.each,
+            "faq": self.faq,
             "facets": self.facets,
             "national": self.national,
         }
@@ -902,6 +904,10 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
         d.out_of_scope, d.non_film_need = True, non_film
         return decide("out_of_scope", "place_without_film_need")
 
+    if "organisation" in d.facets and THE_ASSOCIATION.search(folded) and not centres:
+        # "Is Filmregionerna a company?", "är Filmregionerna en myndighet?": what the association is
+        d.faq = "what_is"
+        return decide("faq", "association_organisation")
     if d.facets and not ASSOCIATION_WORDS.search(unfaceted) and not THE_ASSOCIATION.search(folded):
         # "hur mycket kan man få då?", "och hur söker man?", "måste man ha bolag?": a facet of the offer or
         # centre already talked about (the dialogue keeps its place and topic); the topic only from the

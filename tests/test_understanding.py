@@ -305,3 +305,12 @@ def test_topic_words_outweigh_a_barely_sure_classifier(registry):
     assert d.intent == "ask_production_funding"
     d = decide(registry, "fortbildning i film för pedagoger i Kronoberg", ("ask_children_youth", 0.8))
     assert d.intent == "ask_children_youth"
+
+
+@pytest.mark.parametrize("text", ["Is Filmregionerna a company?", "är Filmregionerna en myndighet?"])
+def test_what_kind_of_organisation_the_association_is_is_its_faq(registry, text):
+    d = decide(registry, text, ("nlu_fallback", 0.3), ("faq", 0.25))
+    assert (d.intent, d.faq, d.reason) == ("faq", "what_is", "association_organisation")
+    # a centre's organisation stays the centre's
+    d = decide(registry, "Är Film i Skåne ett bolag?", ("faq", 0.4))
+    assert d.faq is None and d.centre["centre_id"] == "film-i-skane"
