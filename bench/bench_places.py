@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.places import _get, get_index, load_registry_any, resolve_place  # noqa: E402
+from bot.places import _get, find_places, get_index, load_registry_any, localities, resolve_place  # noqa: E402
 
 FILLER = ("jag undrar om ni kan hjälpa mig med en fråga om stöd till kortfilm och dokumentär för unga "
           "filmare som vill komma igång med sitt första projekt och behöver råd om ansökan manus budget "
@@ -65,6 +65,33 @@ def messages(n: int, seed: int):
     return reg, out
 
 
+def sixty_word_messages(n: int, seed: int):
+    """60-word messages: a gazetteer locality, a kommun, a typo or no place at all somewhere in them."""
+    rnd = random.Random(seed + 60)
+    locs = [name for name, *_ in localities()]
+    kinds = [lambda: "i " + rnd.choice(locs), lambda: "i " + rnd.choice(TYPOS), lambda: "bor i Sala", lambda: ""]
+    out = []
+    for i in range(n):
+        words = [rnd.choice(FILLER) for _ in range(60)]
+        place = kinds[i % len(kinds)]()
+        if place:
+            words[rnd.randrange(50)] = place
+        out.append(" ".join(words))
+    return out
+
+
+def _timed(fn, msgs, reg, repeat):
+    for m in msgs[:100]:
+        fn(m, reg)
+    times = []
+    for _ in range(repeat):
+        for m in msgs:
+            t = time.perf_counter()
+            fn(m, reg)
+            times.append((time.perf_counter() - t) * 1000)
+    return sorted(times)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--n", type=int, default=2000)
@@ -89,15 +116,25 @@ def main(argv=None) -> int:
         return round(times[min(len(times) - 1, int(p / 100 * len(times)))], 4)
 
     long_words = sum(1 for m in msgs if len(m.split()) >= 29)
+    sixty = sixty_word_messages(max(200, args.n // 4), args.seed)
+    t60 = {"resolve_place": _timed(resolve_place, sixty, reg, args.repeat),
+           "find_places": _timed(lambda m, r: find_places(m, r), sixty, reg, args.repeat)}
     result = {
         "bench": "places", "n": len(msgs), "runs": len(times), "long_messages": long_words,
         "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "max_ms": round(times[-1], 4),
         "mean_ms": round(statistics.fmean(times), 4), "index_build_ms": round(build_ms, 1),
+        "localities": len(get_index(reg).localities),
+        "sixty_words": {name: {"n": len(sixty), "p50_ms": round(ts[len(ts) // 2], 4),
+                               "p99_ms": round(ts[min(len(ts) - 1, int(0.99 * len(ts)))], 4),
+                               "max_ms": round(ts[-1], 4)} for name, ts in t60.items()},
     }
     print(json.dumps(result))
     print(f"places: {len(msgs)} messages x {args.repeat}: p50 {result['p50_ms']:.3f} ms, "
           f"p95 {result['p95_ms']:.3f} ms, p99 {result['p99_ms']:.3f} ms "
           f"(max {result['max_ms']:.3f} ms; index build {build_ms:.0f} ms)")
+    for name, r in result["sixty_words"].items():
+        print(f"places, 60-word messages ({r['n']} x {args.repeat}), {name}: p50 {r['p50_ms']:.3f} ms, "
+              f"p99 {r['p99_ms']:.3f} ms, max {r['max_ms']:.3f} ms")
     return 0
 
 
