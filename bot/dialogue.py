@@ -111,6 +111,8 @@ def reply(decision: Dict[str, Any], intent: Optional[str], slots: Slots, lang: s
     answer, updates = _reply(decision, intent, slots, lang, registry, ranking)
     if decision.get("national") and answer.centre:
         answer = dataclasses.replace(answer, text=answer.text + "\n" + answers.t("national_line", lang))
+    if decision.get("reason") == "funding_from_the_association":   # the association is not the funder
+        answer = dataclasses.replace(answer, text=answers.t("association_not_funder", lang) + "\n" + answer.text)
     joined = ",".join(facets_of(intent, decision, slots)) or None
     answered = "last_topic" in updates or "centre_id" in updates   # (an overview asks no facet)
     if "last_topic" in updates and updates["last_topic"] is None:

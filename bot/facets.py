@@ -123,7 +123,7 @@ FACET_PATTERNS: List[Tuple[str, "re.Pattern[str]"]] = [
         rf"vad (?:ska|behover|maste|bor) {_SUBJ} (?:skicka|bifoga|ha med|lamna|fylla i|skriva)",
         r"vilka (?:handlingar|dokument|bilagor)", r"vad ska (?:finnas|sta|vara) (?:med )?i",
         r"how (?:do|can|should|would|does) (?:i|we|you|one|he|she|they) (?:\w+ )?(?:apply|submit|go about)",
-        r"how to apply",
+        r"how to apply", r"(?:can|could|may) (?:i|we|one|you) apply (?:for|to)\b",
         r"applications?\b", r"application form", r"apply online",
         r"what (?:do|should|must|would) (?:i|we) (?:need to )?(?:send|submit|include|attach|hand in)",
         r"submit\w*", r"what documents", r"where (?:do|can|should) (?:i|we) apply", r"how does one apply",

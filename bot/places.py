@@ -123,6 +123,9 @@ STRONG_CUES = frozenset({("bor", "i"), ("bor", "pa"), ("bor", "nara"), ("kommer"
                          ("living", "in"), ("based", "in"), ("am", "from"), ("im", "from"), ("come", "from")})
 # Words before a protected word that make it a person's name ("jag heter Nora", "my name is Mark").
 NAME_CUES = frozenset({"heter", "named", "called", "kallas", "name", "namn"})
+# After a place named first in a message: "Åmotfors här.", "vetlnada här, söker stöd", "Sala ligger i ..."
+HERE_WORDS = frozenset({"här", "here"})      # as written: "har" (has) is no "här"
+BELONGING_VERBS = frozenset({"ligger", "hor", "horde", "raknas", "tillhor", "gransar", "belongs", "lies"})
 KOMMUN_WORDS = frozenset({"kommun", "kommuns", "kommunen", "municipality", "stad"})
 COUNTY_WORDS = frozenset({"lan", "lans", "county", "lanet"})
 WEAK = -1.0
@@ -545,12 +548,19 @@ def _protected_ok(key: str, toks: Sequence[Token], i: int, j: int, text: str, al
     if any(p in NAME_CUES for p in prev):
         return False, 0.0
     tok = toks[i]
+    after = toks[j].norm if j < len(toks) else ""
+    here = j < len(toks) and toks[j].lower in HERE_WORDS
     if tok.is_capitalised and not all_caps:
         if not _is_sentence_initial(text, tok.start):
             return True, 1.0
-        if _NEXT_PUNCT.match(text[toks[j - 1].end:]):
-            return True, 0.9                  # "Mora, hur söker jag?"
+        if after in BELONGING_VERBS:
+            return True, 1.0                  # "Sala ligger väl i Uppsala län?": the place asked about
+        if _NEXT_PUNCT.match(text[toks[j - 1].end:]) or here:
+            return True, 0.9                  # "Mora, hur söker jag?", "Åmotfors här."
         return False, WEAK                    # "Mora i Dalarna": kept only if another place agrees
+    if i == 0 and not name_only and key not in DEFINITE_NOUNS and key not in STOP_WORDS and \
+            (_NEXT_PUNCT.match(text[toks[j - 1].end:]) or here):
+        return True, 0.85                     # "lammhult. kortfilm. pengar?", "getinge – vem kan jag fråga"
     if key in DEFINITE_NOUNS or name_only:
         # "i boden" is "in the shed", but nobody lives in the shed: "bor i boden", "flyttat till boden"
         return (True, 0.85) if tuple(prev[-2:]) in HOME_CUES else (False, 0.0)
@@ -663,6 +673,10 @@ def _exact_matches(index: PlaceIndex, text: str, toks: List[Token], blocked: fro
         if key in index.protected:
             ok, pconf = _protected_ok(key, toks, i, i + length, text, all_caps, prefer is not None,
                                       key in index.word_localities)
+            if (ok or pconf == WEAK) and key not in index.word_localities and key not in DEFINITE_NOUNS:
+                written = " ".join(t.lower for t in toks[i:i + length])
+                if written != key and written in _all_accents(info):
+                    ok, pconf = True, 1.0     # "i ånge" is Ånge, whatever "ange" means
             weak = not ok and pconf == WEAK
             if not ok and not weak:
                 i += length
@@ -720,7 +734,8 @@ def _fuzzy_matches(index: PlaceIndex, text: str, toks: List[Token], blocked: fro
             and tok.norm not in FOREIGN_PLACES
             and tok.norm not in index.protected
             and (short_message or cued or (n <= 5 and len(tok.norm) >= 8)
-                 or (i == 0 and bool(_NEXT_PUNCT.match(text[tok.end:])))     # "valdemarsvk, vem ..."
+                 or (i == 0 and (bool(_NEXT_PUNCT.match(text[tok.end:]))      # "valdemarsvk, vem ..."
+                                 or (n > 1 and toks[1].lower in HERE_WORDS)))
                  or (tok.is_capitalised and not all_caps
                                            and not _is_sentence_initial(text, tok.start)))
         )

@@ -385,6 +385,7 @@ class Centre(_Model):
     id: str
     name: str
     former_names: List[str] = []
+    runs: List[str] = []              # names of what the centre runs (a film commission, a studio): they name it
     organisation: Organisation
     counties: List[str]
     counties_source: Optional[str] = None

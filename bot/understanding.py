@@ -111,7 +111,9 @@ FILM_WORDS = _rx(r"\w*film", r"\w*filma", r"movie", r"cinema", r"manus", r"regis
                  r"tiktok", r"video", r"foto", r"kamera", r"scen", r"actor", r"director", r"script",
                  r"produc", r"vlogg", r"podd", r"stop ?motion", r"rorlig bild", r"filmare", r"skapa",
                  r"konsulent", r"filmverksamhet", r"resurscentr", r"filmregion", r"kreator", r"creator",
-                 r"berattelse", r"story", r"kultur", r"culture")
+                 r"berattelse", r"story", r"kultur", r"culture", r"\w*serie\b", r"\w*serien\b", r"kortis",
+                 r"web ?series", r"tv series", r"documentar", r"skolbio\w*", r"biograf\w*", r"bio\b", r"bion\b",
+                 r"filmpedagog\w*")
 # Renting or borrowing is film equipment only with a film object or film words: "hyra kajak" is not.
 EQUIPMENT_NOUNS = _rx(r"utrustning", r"teknik", r"kamer", r"mikrofon", r"ljus", r"ljud", r"stativ", r"objektiv",
                       r"dronare", r"gimbal", r"equipment", r"gear", r"camera", r"mic\b", r"microphone", r"tripod",
@@ -122,6 +124,13 @@ LEND_NO_OBJECT = frozenset("""
     det den dom dem nagot nat nagonting saker allt er oss mig av hos fran i pa till for in at from of it them
     something stuff things anything any you
 """.split())
+# Things named with a film or camera word that are not film: "solfilm till bilrutorna", "fartkamerorna".
+NOT_FILM_THINGS = _rx(r"solfilm\w*", r"skyddsfilm\w*", r"plastfilm\w*", r"fonsterfilm\w*", r"displayfilm\w*",
+                      r"skarmskydd\w*", r"fartkamer\w*", r"overvakningskamer\w*", r"kameraovervakning\w*",
+                      r"backkamer\w*", r"speed cameras?", r"window film", r"screen protector")
+# Film words too general to outweigh a need that is not film ("frisör som klipper barn", "premiär för simhallen").
+WEAK_FILM_WORDS = _rx(r"klipp\w*", r"scen\w*", r"kultur\w*", r"culture", r"skapa\w*", r"story", r"berattelse\w*",
+                      r"foto\w*", r"video\w*", r"kamer\w*", r"camera\w*")
 # A clear request to clear the conversation.
 RESTART_REQUEST = _rx(r"borja om\b", r"borja fran borjan", r"starta om", r"rensa", r"nollstall",
                       r"ny konversation", r"nytt samtal", r"glom (?:allt|det)", r"start over", r"restart",
@@ -140,6 +149,7 @@ ASSOCIATION_WORDS = _rx(r"filmregionern", r"forening", r"medlem", r"nitton", r"1
                         r"startade", r"bildades", r"finansieras", r"organiserade", r"branschrad", r"filmpolitik",
                         r"association", r"members?", r"centres\b", r"centers\b", r"policy")
 # The association itself ("är Filmregionerna ett bolag?" asks about it, not about a centre)
+ASSOCIATION_AS_FUNDER = re.compile(r"\b(?:fran|hos|av|via|genom|from|of|with|by) (?:\w+ )?filmregionern\w*")
 THE_ASSOCIATION = _rx(r"filmregionern", r"regionala filmverksamheterna", r"alla (?:\w+ )?(?:centr|filmverksamhet|filmcentr)")
 # A question about everything a centre does
 OVERVIEW_QUESTION = _rx(r"erbjud", r"vad (?:gor|har|kan|jobbar|sysslar|ar)\b", r"vilka lan", r"tacker", r"omfattar",
@@ -303,7 +313,7 @@ class CentreIndex:
         self.domains: List[Tuple["re.Pattern[str]", str, Optional[str]]] = []
         self.hosts: List[Tuple[str, str, Optional[str]]] = []     # "filmiskane" of filmiskane.se
         for centre in registry.centres:
-            names = [centre.name] + list(centre.former_names or [])
+            names = [centre.name] + list(centre.former_names or []) + list(getattr(centre, "runs", None) or [])
             for name in names:
                 for v in _name_variants(name):
                     self._add(v, centre.id, None)
@@ -540,6 +550,13 @@ def _by_centre_kind(folded: str, mentions: List[Dict[str, Any]]) -> List[Dict[st
     return kind if kind and len(kind) < len(mentions) else mentions
 
 
+def _strong_film_words(folded: str, weak_ok: bool = False) -> bool:
+    """Film words in the message, not counting things that only look like film ("solfilm"); with weak_ok
+    False, general words ("klipp", "kultur", "kamera") do not count either."""
+    text = NOT_FILM_THINGS.sub(" ", folded)
+    return any(weak_ok or not WEAK_FILM_WORDS.fullmatch(m.group(0)) for m in FILM_WORDS.finditer(text))
+
+
 def _renting_no_film(folded: str) -> bool:
     """'hyra kajak i Valdemarsvik': a lending verb with an object that is neither film equipment nor film."""
     if EQUIPMENT_NOUNS.search(folded) or FILM_WORDS.search(folded):
@@ -715,6 +732,12 @@ _COORDINATED = re.compile(r"^[\s,&/+]*(?:och|samt|and|eller|or|resp|respektive)?
 _PARALLEL = re.compile(r"^[\s,]*(?:och|samt|and|men|but)\b(?: \w+){0,3} (?:i|pa|in)\s*$")
 
 
+# After the place asked about: "Sala ligger väl i ...", "Habo hör till ...", "Nordanstig räknas till ..."
+# (right after the name, nothing between: in "Sundsvall – räknas vi ..." the subject is "vi")
+SUBJECT_OF_BELONGING = re.compile(r"^\s+(?:kommun\s+)?(?:ligger|hör|hor|hörde|räknas|raknas|tillhör|tillhor|"
+                                  r"tillhörde|gränsar|gransar|belongs|is part|lies)\b", re.IGNORECASE)
+
+
 def _all_cues(text: str, mentions: Sequence[Dict[str, Any]], filming: bool) -> Dict[int, Tuple[float, bool]]:
     """place_cues for each mention; places joined by "och"/"eller"/a comma share the cue of the first
     ("My friends live in Gävle and Uppsala")."""
@@ -723,6 +746,8 @@ def _all_cues(text: str, mentions: Sequence[Dict[str, Any]], filming: bool) -> D
     prev = None
     for m in ordered:
         score = place_cues(text, m, filming)
+        if m.get("kind") in SPECIFIC_KINDS and SUBJECT_OF_BELONGING.match(text[m["span"][1]:]):
+            score = (score[0] + 2, score[1])   # "habo ligger i skaraborg, alltså VGR?": Habo is asked about
         if prev is not None:
             between = fold(text[prev["span"][1]:m["span"][0]])
             if _COORDINATED.match(between) or (score == (0.0, False) and _PARALLEL.match(between)):
@@ -748,7 +773,8 @@ def _leading_centre(candidates: Sequence[Dict[str, Any]], found: Sequence[Dict[s
     for cid in {m["centre_id"] for m in candidates}:
         own = [m for m in found if m["centre_id"] == cid]
         best = max(cues[id(m)][0] for m in own)
-        scores[cid] = best + (len(own) - 1) + (0.5 if first["centre_id"] == cid else 0.0)
+        further = sum(1 for m in own if not cues[id(m)][1]) - 1      # a premise's places add nothing
+        scores[cid] = best + max(0, further) + (0.5 if first["centre_id"] == cid else 0.0)
     ranked = sorted(scores.items(), key=lambda kv: -kv[1])
     if len(ranked) > 1 and ranked[0][1] - ranked[1][1] < 1:
         return None
@@ -818,8 +844,14 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
         topics.remove("equipment_loan")
         topic = choose_topic(topics)
         non_film_need = True
+    if NOT_FILM_THINGS.search(folded):
+        non_film_need = True
+    if non_film_need and not centres and not _strong_film_words(folded):
+        # a need that is not film, and no film word strong enough to make it one: topic words ("barn",
+        # "premiär") and facets ("kostar") do not turn it into a film question
+        topics, topic, d.facets = [], None, []
     d.facets = facets if not non_film_need or centres else []
-    film = bool(centres) or bool(topics) or bool(FILM_WORDS.search(folded)) or bool(d.facets)
+    film = bool(centres) or bool(topics) or _strong_film_words(folded, weak_ok=not non_film_need) or bool(d.facets)
     classifier_topic = INTENT_TOPICS.get(top) if top in TOPIC_INTENT_NAMES else None
     # A sure classifier topic stands; when the message's own topic words say another topic, it must be surer.
     sure_topic = classifier_topic if (classifier_topic and conf >= SURE and (
@@ -904,6 +936,11 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
         d.out_of_scope, d.non_film_need = True, non_film
         return decide("out_of_scope", "place_without_film_need")
 
+    if set(d.facets) & {"apply", "amount", "eligibility", "intake"} and ASSOCIATION_AS_FUNDER.search(folded) \
+            and not centres:
+        # "kan jag söka pengar direkt från Filmregionerna?": the centres fund, the association does not
+        d.topic = topic if topic not in (None, "contact") else "production_funding"
+        return decide(TOPIC_INTENTS[d.topic], "funding_from_the_association")
     if "organisation" in d.facets and THE_ASSOCIATION.search(folded) and not centres:
         # "Is Filmregionerna a company?", "är Filmregionerna en myndighet?": what the association is
         d.faq = "what_is"

@@ -66,6 +66,12 @@ FORMER_NAMES = {
     "region-uppsala-film": ["Film i Uppland", "Landstinget i Uppsala län, filmverksamheten"],
 }
 
+# Names of what a centre runs (its pages say so): a visitor who names one asks about the centre.
+RUNS = {
+    # https://businessregionskane.com/sv/om-oss/arsrapport-2019/film-i-skane-arsrapport-2019
+    "film-i-skane": ["Southern Sweden Film Commission", "Ystad Studios"],
+}
+
 # Split bodies: one unit per reference unit, in the reference's order.
 UNITS = {
     "region-stockholm-film": [
@@ -219,10 +225,12 @@ TOWNS = [
     ("Ö-vik", "2284", None), ("Övik", "2284", None), ("Jkpg", "0680", None), ("Hbg", "1283", None),
     ("H-borg", "1283", None), ("Hälsingborg", "1283", None), ("Lkpg", "0580", None), ("Norrkpg", "0581", None),
     ("Götet", "1480", None), ("C-stad", "1290", None), ("Christianstad", "1290", None), ("Hudik", "2184", None),
-    ("Gefle", "2180", None), ("Upsala", "0380", None), ("Eskils", "0484", None),
+    ("Gefle", "2180", None), ("Upsala", "0380", None), ("Eskils", "0484", None), ("Nkpg", "0581", None),
+    ("Ume", "2480", None),
     # English names (exonyms)
     ("Scania", None, "12"), ("Gothland", None, "09"), ("Stockholm archipelago", None, "01"),
-    ("High Coast", None, "22"),
+    ("High Coast", None, "22"), ("West Bothnia", None, "24"), ("Westrobothnia", None, "24"),
+    ("North Bothnia", None, "25"), ("East Gothland", None, "05"), ("Ostrogothia", None, "05"),
 ]
 
 NORRLAND = ["21", "22", "23", "24", "25"]
@@ -361,6 +369,7 @@ def convert_centre(c: dict, county_codes: dict, en: dict) -> dict:
         "id": cid,
         "name": NAMES[cid],
         "former_names": former,
+        **({"runs": RUNS[cid]} if cid in RUNS else {}),
         "organisation": fact(c["organisation"], value=c["organisation"]["value"], form=c["organisation"].get("form")),
         "counties": [county_codes[n] for n in c["counties"]],
         "counties_source": c.get("counties_source"),
