@@ -4,8 +4,10 @@ one conversation's transcript, and the registry facts to check (bot/upkeep.py).
 Closed (404 for everything under /staff) unless FILMBOT_STAFF_TOKEN is set to a token of at least
 MIN_TOKEN_LENGTH characters. Then:
 - `/staff/login`: a form; POST with the token (compared with hmac.compare_digest) starts a session: a random
-  id kept in this process (valid SESSION_HOURS hours; a restart logs everyone out) in an HttpOnly,
-  SameSite=Strict cookie with Path=/staff (Secure when the page is served over https). A wrong token gets
+  id (valid SESSION_HOURS hours) in an HttpOnly, SameSite=Strict cookie with Path=/staff (Secure when the
+  page is served over https). Sessions live in the tracker database (table `staff_sessions`, the id's
+  SHA-256 and its expiry), so every page server on that database knows them and a restart keeps them; with
+  no SQL tracker store (the in-memory one) they live in the process. A wrong token gets
   401 and the form again; after MAX_FAILURES wrong tokens from one address within FAILURE_WINDOW seconds,
   429 until the window has passed. `POST /staff/logout` ends the session.
 - Without a session, `/staff` and its pages answer 303 to /staff/login and `/staff/api/*` 401 (JSON).
@@ -98,6 +100,77 @@ class Sessions:
             del self._ids[sid]
 
 
+class SqlSessions(Sessions):
+    """Sessions in a SQL database (the tracker store's): shared by every page server on it, kept across
+    restarts. Only the SHA-256 of a session id is stored."""
+
+    TABLE = "staff_sessions"
+
+    def __init__(self, url: Any, hours: float = SESSION_HOURS):
+        import sqlalchemy as sa
+
+        super().__init__(hours)
+        self.url = url
+        self._engine = None
+        self._meta = sa.MetaData()
+        self.table = sa.Table(self.TABLE, self._meta, sa.Column("id_hash", sa.String(64), primary_key=True),
+                              sa.Column("expires", sa.Float, nullable=False))
+
+    @property
+    def engine(self):
+        """Connected on first use (a database still starting does not stop the page server)."""
+        if self._engine is None:
+            import sqlalchemy as sa
+
+            engine = sa.create_engine(self.url, pool_pre_ping=True)
+            self._meta.create_all(engine, checkfirst=True)
+            self._engine = engine
+        return self._engine
+
+    @staticmethod
+    def _hash(sid: str) -> str:
+        return hashlib.sha256(sid.encode("utf-8")).hexdigest()
+
+    def new(self) -> str:
+        self._expire()
+        sid = secrets.token_urlsafe(32)
+        with self.engine.begin() as conn:
+            conn.execute(self.table.insert().values(id_hash=self._hash(sid), expires=time.time() + self.ttl))
+        return sid
+
+    def valid(self, sid: Optional[str]) -> bool:
+        if not sid:
+            return False
+        with self.engine.connect() as conn:
+            row = conn.execute(self.table.select().where(self.table.c.id_hash == self._hash(sid))).first()
+        if row is None:
+            return False
+        if row.expires < time.time():
+            self.drop(sid)
+            return False
+        return True
+
+    def drop(self, sid: Optional[str]) -> None:
+        if sid:
+            with self.engine.begin() as conn:
+                conn.execute(self.table.delete().where(self.table.c.id_hash == self._hash(sid)))
+
+    def _expire(self) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(self.table.delete().where(self.table.c.expires < time.time()))
+
+
+def session_store(endpoints: Optional[os.PathLike] = None, hours: float = SESSION_HOURS) -> Sessions:
+    """Sessions in the tracker store's SQL database when the endpoints name one, else in this process."""
+    from bot.report import ReportError, store_url
+
+    try:
+        url = store_url(endpoints)
+    except ReportError:
+        return Sessions(hours)
+    return SqlSessions(url, hours) if url else Sessions(hours)
+
+
 def same_origin(request) -> bool:
     """The POST comes from a page of this server: Origin (or, without one, Referer) names this host."""
     source = request.headers.get("Origin") or request.headers.get("Referer")
@@ -120,7 +193,7 @@ def add_routes(app, token: Optional[str], endpoints: Optional[os.PathLike] = Non
         app.router.add_route("*", "/staff/{tail:.*}", closed)
         return
 
-    sessions = Sessions()
+    sessions = session_store(endpoints)
     failures: Dict[str, Deque[float]] = {}
     expected = hashlib.sha256(token.encode("utf-8")).digest()
     holder: Dict[str, Any] = {}
