@@ -19,8 +19,7 @@ if [ "$want" = "$have" ]; then
   echo "setup: Python packages up to date (requirements.lock $want), nothing to install"
 else
   echo "setup: installing requirements.lock ($want) into $VENV"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --upgrade "pip==24.2"
-  "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check --prefer-binary -r requirements.lock
+  scripts/install_requirements.sh "$VENV/bin/python"
   echo "$want" > "$VENV/.installed"
 fi
 # npm packages of the chat page (web/), again only when web/package-lock.json changed.

@@ -15,12 +15,16 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List, Optional, Tuple
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import compose  # noqa: E402  (tests/scale/compose.py: what deploy/docker-compose.yml declares)
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 VENV_BIN = ROOT / ".venv" / "bin"
@@ -257,10 +261,28 @@ class ScaleStack:
         env.update(self.extra_env)
         return env
 
+    # Services as deploy/docker-compose.yml declares them (tests/scale/compose.py): its command through
+    # scripts/container.sh and its environment, with the compose hosts and ports pointed at this stack.
+    def _compose(self, service: str, port_var: str, port: int) -> Tuple[List[str], Dict[str, str]]:
+        values = {"POSTGRES_DB": DB_NAME, "POSTGRES_USER": DB_USER, "POSTGRES_PASSWORD": DB_PASSWORD,
+                  "REDIS_PASSWORD": REDIS_PASSWORD, "ACTION_ENDPOINT_URL": self.prod_env()["ACTION_ENDPOINT_URL"],
+                  "TICKET_LOCK_LIFETIME": str(self.lock_lifetime)}
+        argv, declared = compose.service(service, {**self._env(), **values})
+        loopback = {"POSTGRES_HOST": "127.0.0.1", "POSTGRES_PORT": str(self.pg_port), "REDIS_HOST": "127.0.0.1",
+                    "REDIS_PORT": str(self.redis_port), port_var: str(port)}
+        env = self._env()
+        env.update(declared)
+        env.update({k: v for k, v in loopback.items() if k in declared})
+        missing = set(self.prod_env()) - set(env)
+        assert not missing, f"deploy/docker-compose.yml {service}: no {sorted(missing)}"
+        env.update({"FILMBOT_HOST": "127.0.0.1", "FILMBOT_PYTHON": str(VENV_BIN / "python"),
+                    "FILMBOT_RUN_DIR": str(self.workdir / service), "FILMBOT_MODEL": str(self.model),
+                    "PYTHONWARNINGS": "ignore::DeprecationWarning"})
+        return argv, env
+
     def start_actions(self) -> None:
-        proc = Proc("actions", [str(VENV_BIN / "python"), "-m", "rasa_sdk", "--actions", "actions",
-                                "--port", str(self.action_port)],
-                    self.workdir / "actions.log", self, cwd=str(ROOT), env=self._env())
+        argv, env = self._compose("actions", "ACTION_PORT", self.action_port)
+        proc = Proc("actions", argv, self.workdir / "actions.log", self, cwd=str(ROOT), env=env)
         self.procs["actions"] = proc.start()
 
     def rasa_name(self, i: int) -> str:
@@ -277,11 +299,9 @@ class ScaleStack:
             stock.write_text(endpoints.read_text().replace("type: bot.lock_store.AtomicRedisLockStore",
                                                            "type: redis"))
             endpoints = stock
-        proc = Proc(name, [str(VENV_BIN / "rasa"), "run", "--model", str(self.model),
-                           "--endpoints", str(endpoints),
-                           "--credentials", str(self.credentials),
-                           "-i", "127.0.0.1", "-p", str(port)] + self.rasa_args,
-                    self.workdir / f"{name}.log", self, cwd=str(ROOT), env=self._env())
+        argv, env = self._compose(f"rasa-{i + 1}", "RASA_PORT", port)
+        env.update({"FILMBOT_ENDPOINTS": str(endpoints), "FILMBOT_CREDENTIALS": str(self.credentials)})
+        proc = Proc(name, argv + self.rasa_args, self.workdir / f"{name}.log", self, cwd=str(ROOT), env=env)
         self.procs[name] = proc.start()
         if wait:
             self.wait_rasa(i)
