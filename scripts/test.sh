@@ -14,7 +14,8 @@ step "rasa data validate"
 scripts/validate.sh
 
 step "training run into a scratch folder (var/test-model)"
-scripts/train.sh --force --out var/test-model
+mkdir -p var/test-model
+scripts/train.sh --force --out var/test-model | tee var/test-model/train-output.txt   # tests count its lines
 
 step "pytest (unit, actions, end-to-end REST/socket.io/Slack/browser)"
 .venv/bin/python -m pytest -q -p no:cacheprovider tests

@@ -29,9 +29,15 @@ if [ $force = 0 ] && [ $check = 0 ]; then
 fi
 if [ $check = 1 ]; then echo "train: $out/current.tar.gz is missing or out of date (inputs $hash)"; exit 1; fi
 mkdir -p "$out"
-echo "train: training $out/current.tar.gz (inputs $hash)"
+mkdir -p var/log
+log=var/log/train.log
+echo "train: training $out/current.tar.gz (inputs $hash; a few minutes, output in $log)"
 start=$(date +%s)
-PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/rasa train --config config.yml --domain domain.yml --data data --out "$out" \
-  --fixed-model-name current --force --quiet
+if ! PYTHONWARNINGS=ignore TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/rasa train --config config.yml --domain domain.yml \
+    --data data --out "$out" --fixed-model-name current --force --quiet >"$log" 2>&1; then
+  echo "train: failed after $(( $(date +%s) - start )) s; the end of $log:" >&2
+  tail -n 20 "$log" >&2
+  exit 1
+fi
 echo "$hash" > "$out/.fingerprint"
 echo "train: done in $(( $(date +%s) - start )) s"

@@ -183,3 +183,22 @@ def test_train_reuses_a_model_of_the_same_inputs(tmp_path):
     again = subprocess.run(["scripts/train.sh", "--check", "--out", str(out)], cwd=ROOT, capture_output=True,
                            text=True)
     assert again.returncode == 0, again.stdout
+
+
+def test_make_run_prints_at_most_15_lines_before_ready(run_script):
+    """What `make run` prints on a fresh clone before "ready": setup, the training run (`make test`'s own
+    training run, recorded by scripts/test.sh in var/test-model/train-output.txt) and the start-up."""
+    recorded = default_model().parent / "train-output.txt"
+    assert recorded.exists(), f"{recorded} missing: `make test` records its training run there"
+    train = [ln for ln in recorded.read_text().splitlines() if ln.strip()]
+    assert any(ln.startswith("train: training") for ln in train) and train[-1].startswith("train: done in")
+    setup = subprocess.run(["scripts/setup.sh"], cwd=ROOT, capture_output=True, text=True, check=True).stdout
+    run_script.start()
+    terminal = (run_script.tmp / "run.log").read_text()
+    run_script.ctrl_c()
+    before_ready = terminal.split("run: ready.", 1)[0]
+    lines = [ln for ln in (setup + "\n".join(train) + "\n" + before_ready).splitlines() if ln.strip()]
+    assert len(lines) + 1 <= 15, "\n".join(lines)       # (+1: the "ready" line itself)
+    log = (ROOT / "var" / "log" / "train.log")
+    assert log.exists()                                   # Rasa's training output went to the log
+    assert "does not include a response selector" not in log.read_text(errors="replace")
