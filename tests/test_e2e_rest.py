@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from bot.answers import topic_name
+from bot.answers import label, topic_name
 from bot.registry import get_registry
 
 
@@ -107,6 +107,8 @@ def test_questions_over_all_lan_and_topics(stack, question, county, topic):
     assert (unit.name if unit else centre.name) in out, out
     if topic == "contact":
         assert ("Kontakt" if lang == "sv" else "contact") in out.lower() or "kontakt" in out.lower(), out
+    elif topic != "centre" and re.search(r"^(?:var|where|hur|how) (?:söker|ansöker|apply)", question, re.I):
+        assert label("topic_short_names", topic, lang) in out and ("söker" in out or "apply" in out), out  # apply facet
     elif topic != "centre":
         assert topic_name(topic, lang) in out, out
 

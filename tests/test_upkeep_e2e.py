@@ -37,9 +37,14 @@ def test_confirming_a_centre_changes_its_next_answer_without_a_restart(stack):
         assert done.returncode == 0, done.stderr
         assert NOTE in stack.text(QUESTION, sender="upkeep-2")
 
+        from bot.registry import load_registry
+        sourced = [(kind, key) for kind, key, _, fact in load_registry(stack.registry).centre("film-i-dalarna")
+                   .keyed_facts() if getattr(fact, "source", None)]
         done = confirm_cli(stack, "Film i Dalarna")
         assert done.returncode == 0, done.stderr
-        assert "confirmed 13 fact(s) of Film i Dalarna" in done.stdout and "by e2e-staff" in done.stdout
+        # every fact of the centre that has a source, the facets file's too
+        assert f"confirmed {len(sourced)} fact(s) of Film i Dalarna" in done.stdout and "by e2e-staff" in done.stdout
+        assert any(kind == "facet" for kind, _ in sourced)
         after = stack.text(QUESTION, sender="upkeep-3")
         assert NOTE not in after and "kontrollera" not in after
         assert f"bekräftad {dt.date.today().isoformat()}" in after
