@@ -18,10 +18,7 @@ from typing import Any, Dict, Optional, Text
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 
 from bot import feedback
-from bot.channels import privacy
 from bot.lang import conversation_language, user_texts_newest_first
-
-privacy.install()  # also covers `rasa shell` (Rasa's built-in cmdline channel)
 
 
 def tracker_language(tracker: Any) -> str:

@@ -271,20 +271,9 @@ class FaqResponseSelector(NumpyInferenceMixin, ResponseSelector):
                    for r in message.get(INTENT_RANKING_KEY) or [])
 
 
-# Every model's pipeline imports this module, so the bounded, graceful action-server calls
-# (bot/channels/action_guard.py) are active however Rasa is started (rasa run, rasa shell).
-from bot.channels import action_guard as _action_guard  # noqa: E402
+# Every model's pipeline imports this module: the one place the bot's patches of Rasa are installed
+# (bot/rasa_patches.py: bounded action calls, personal data removed before Rasa stores a message, the
+# prediction graph without dask), however Rasa is started (rasa run, rasa shell); it stops on another Rasa.
+from bot import rasa_patches as _rasa_patches  # noqa: E402
 
-_action_guard.install()
-
-# ... and personal data is removed from every channel's messages before Rasa handles them
-# (bot/channels/privacy.py; `rasa shell` uses Rasa's built-in cmdline channel).
-from bot.channels import privacy as _privacy  # noqa: E402
-
-_privacy.install()
-
-# ... and the prediction graph runs without dask's per-call overhead, slots copy cheaply
-# (bot/rasa_speedups.py; training is unchanged).
-from bot import rasa_speedups as _rasa_speedups  # noqa: E402
-
-_rasa_speedups.install()
+_rasa_patches.install_all()

@@ -55,9 +55,6 @@ from bot.channels import input_contract as contract
 from bot.channels import slack_contract
 from bot.channels.seen_events import SeenEvents, describe, store_for_agent  # noqa: F401 (SeenEvents re-exported)
 
-from bot.channels import privacy  # noqa: E402
-
-privacy.install()  # personal data is removed before Rasa handles the message
 
 logger = logging.getLogger(__name__)
 

@@ -39,9 +39,6 @@ from sanic import Blueprint
 
 from bot import feedback
 from bot.channels import input_contract as contract
-from bot.channels import privacy
-
-privacy.install()  # personal data is removed before Rasa handles the message
 
 logger = logging.getLogger(__name__)
 
