@@ -559,8 +559,9 @@ def _protected_ok(key: str, toks: Sequence[Token], i: int, j: int, text: str, al
             return True, 0.9                  # "Mora, hur söker jag?", "Åmotfors här."
         return False, WEAK                    # "Mora i Dalarna": kept only if another place agrees
     if i == 0 and not name_only and key not in DEFINITE_NOUNS and key not in STOP_WORDS and \
-            (_NEXT_PUNCT.match(text[toks[j - 1].end:]) or here):
-        return True, 0.85                     # "lammhult. kortfilm. pengar?", "getinge – vem kan jag fråga"
+            (_NEXT_PUNCT.match(text[toks[j - 1].end:]) or here or
+             (j == i + 1 and toks[i].norm == key + "s" and j < len(toks))):
+        return True, 0.85     # "lammhult. kortfilm. pengar?", "getinge – vem ...", "hammerdals bygdegård vill ..."
     if key in DEFINITE_NOUNS or name_only:
         # "i boden" is "in the shed", but nobody lives in the shed: "bor i boden", "flyttat till boden"
         return (True, 0.85) if tuple(prev[-2:]) in HOME_CUES else (False, 0.0)
@@ -605,6 +606,12 @@ def _choose(index: PlaceIndex, m: _Match, surface_lower: str) -> None:
         return (pref, KIND_RANK[t.kind], accent)
 
     targets.sort(key=rank)
+    if targets[0].kind == "county" and m.prefer != "county":
+        # a town the reference also lists as a short form of its län ("Fårö", "Visby"): the town, more specific
+        town = next((t for t in targets if t.kind == "town" and t.county_code == targets[0].county_code), None)
+        if town is not None:
+            targets.remove(town)
+            targets.insert(0, town)
     best = rank(targets[0])
     tops = [t for t in targets if rank(t) == best]
     centres = {index.centre(t.county_code)[0] for t in tops}

@@ -11,8 +11,8 @@ unredacted reaches Rasa's processor, the tracker store or the logs, and by `pyth
 - phone: Swedish numbers in national form starting with 0 (area code 0 + 1-3 digits, then an optional
   dash or space, then a 5-8 digit subscriber number with optional spaces; 8-10 digits in all: "070-123 45 67",
   "08-123 456 78", "0480-123 45", "0701234567") or international form +46 / 0046 (optional "(0)", 7-9
-  digits after 46). A run of digits that goes on after the match (a list of codes), or letters right after
-  the digits (a hexadecimal id), is not a phone number.
+  digits after 46). A run of digits that goes on after the match (a list of codes), letters right after
+  the digits (a hexadecimal id), or a dash and more of a word (a UUID's first group), is not a phone number.
 - personnummer (and samordningsnummer: day + 60): YYMMDD or YYYYMMDD, optional -, + or a space, and four
   digits, accepted only when the date exists and the Luhn check digit is right (the `personnummer`
   package), so years, amounts ("180 000"), postcodes ("123 45"), kommun codes ("0180") and
@@ -56,7 +56,7 @@ _PHONE = re.compile(
     r"(?<![\w+\-])(?:"
     r"(?P<intl>(?:\+|00)46\s?(?:\(0\)\s?)?[1-9]\d{0,2}" + _SEP + _SUBSCRIBER + r")"
     r"|(?P<nat>0[1-9]\d{0,2}" + _SEP + _SUBSCRIBER + r")"
-    r")(?![\s\-]?\d)(?![^\W\d_])"
+    r")(?![\s\-]?\d)(?![^\W\d_])(?!-\w)"
 )
 _PNR = re.compile(r"(?<![\w+\-])(?P<date>\d{8}|\d{6})(?P<sep>[-+]|\s)?(?P<last>\d{4})(?![\w\-])(?![.,]\d)")
 _STREET_SUFFIX = r"(?:gatan|gata|vägen|väg|gränd|gränden|allén|allé|stigen|torget|backen|backe|leden|platsen|stråket)"

@@ -112,7 +112,7 @@ FILM_WORDS = _rx(r"\w*film", r"\w*filma", r"movie", r"cinema", r"manus", r"regis
                  r"produc", r"vlogg", r"podd", r"stop ?motion", r"rorlig bild", r"filmare", r"skapa",
                  r"konsulent", r"filmverksamhet", r"resurscentr", r"filmregion", r"kreator", r"creator",
                  r"berattelse", r"story", r"kultur", r"culture", r"\w*serie\b", r"\w*serien\b", r"kortis",
-                 r"web ?series", r"tv series", r"documentar", r"skolbio\w*", r"biograf\w*", r"bio\b", r"bion\b",
+                 r"web ?series", r"tv series", r"documentar", r"dokumentar\w*", r"skolbio\w*", r"biograf\w*", r"bio\b", r"bion\b",
                  r"filmpedagog\w*")
 # Renting or borrowing is film equipment only with a film object or film words: "hyra kajak" is not.
 EQUIPMENT_NOUNS = _rx(r"utrustning", r"teknik", r"kamer", r"mikrofon", r"ljus", r"ljud", r"stativ", r"objektiv",
@@ -126,6 +126,8 @@ LEND_NO_OBJECT = frozenset("""
 """.split())
 # Things named with a film or camera word that are not film: "solfilm till bilrutorna", "fartkamerorna".
 NOT_FILM_THINGS = _rx(r"solfilm\w*", r"skyddsfilm\w*", r"plastfilm\w*", r"fonsterfilm\w*", r"displayfilm\w*",
+                      r"filmjolk\w*", r"biogas\w*", r"biobransle\w*", r"passfoto\w*", r"fotobutik\w*",
+                      r"fotoaffar\w*", r"nagelstudio\w*", r"nagelsalong\w*", r"tatueringsstudio\w*",
                       r"skarmskydd\w*", r"fartkamer\w*", r"overvakningskamer\w*", r"kameraovervakning\w*",
                       r"backkamer\w*", r"speed cameras?", r"window film", r"screen protector")
 # Film words too general to outweigh a need that is not film ("frisör som klipper barn", "premiär för simhallen").
@@ -149,6 +151,9 @@ ASSOCIATION_WORDS = _rx(r"filmregionern", r"forening", r"medlem", r"nitton", r"1
                         r"startade", r"bildades", r"finansieras", r"organiserade", r"branschrad", r"filmpolitik",
                         r"association", r"members?", r"centres\b", r"centers\b", r"policy")
 # The association itself ("är Filmregionerna ett bolag?" asks about it, not about a centre)
+WHAT_IS_THE_ASSOCIATION = re.compile(r"^\W*(?:(?:men|och|sa|hej)\W+)?(?:vad|what)\W+(?:ar|is|exactly is|is this)\W+"
+                                     r"(?:egentligen\W+|exactly\W+)?filmregionerna\b(?:\W+(?:for\W+(?:nat|nagot|en "
+                                     r"sak|nagonting)|egentligen|exactly|really))*\W*$")
 ASSOCIATION_AS_FUNDER = re.compile(r"\b(?:fran|hos|av|via|genom|from|of|with|by) (?:\w+ )?filmregionern\w*")
 THE_ASSOCIATION = _rx(r"filmregionern", r"regionala filmverksamheterna", r"alla (?:\w+ )?(?:centr|filmverksamhet|filmcentr)")
 # A question about everything a centre does
@@ -615,6 +620,10 @@ CUE_REFERENCE = re.compile(r"\b(?:nara|near|mellan|mittemellan|between|granne|gr
 CUE_TARGET = re.compile(r"\b(?:hor|hora|horde|raknas|rakna|tillhor|tillhora|ligger|del|nastan|belong\w*|part|"
                         r"counts?|counted|typ)\b(?: \w+){0,2}(?: (?:till|i|av|under|to|in|of|with))?$")
 CUE_ORIGIN = re.compile(r"\b(?:fran|from)$")
+# Where the visitor's company is ("mitt produktionsbolag ligger i Varberg", "bolaget är registrerat i"):
+# as weighty as where they live, so home and company in two län are asked about with both centres named
+CUE_COMPANY = re.compile(r"\b(?:\w*bolag\w*|foretag\w*|firma\w*|kontor\w*|company|business|studio)\b"
+                         r"(?: \w+){0,3} (?:i|pa|in)$")
 CUE_WORK = re.compile(r"\b(?:jobbar|jobba|arbetar|arbeta|pluggar|studerar|works?|working|study|studying)\b"
                       r"(?: \w+){0,2} (?:i|pa|in|at)$")
 
@@ -658,6 +667,8 @@ def place_cues(text: str, mention: Dict[str, Any], filming: bool) -> Tuple[float
         score -= 1            # where one works counts less than where one lives
     if CUE_ORIGIN.search(before) and filming:
         score -= 1.5          # "ett bolag från Stockholm" that will film elsewhere
+    if CUE_COMPANY.search(before) and not CUE_FILMING.search(before):
+        score, target = max(score, 0.0) + (0 if filming else 3), False    # "bolaget ligger i" is no premise
     return score, target
 
 
@@ -834,7 +845,7 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
     # The facet's words ("hur söker man", "deadline", "mejla") are not topic words: masked for the topics.
     facets, facet_spans = find_facets(folded)
     unfaceted = mask(folded, facet_spans)
-    topics = find_topics(unfaceted)
+    topics = find_topics(NOT_FILM_THINGS.sub(" ", unfaceted))     # "biogas" names no screening
     # a kind of film inside a facet's words ("kan jag få stöd till en kortfilm från ...") is still the topic
     topics += [k for a, b in facet_spans for k in find_topics(folded[a:b])
                if k not in topics and k not in FACET_TOPIC_WORDS]
@@ -941,6 +952,10 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
         # "kan jag söka pengar direkt från Filmregionerna?": the centres fund, the association does not
         d.topic = topic if topic not in (None, "contact") else "production_funding"
         return decide(TOPIC_INTENTS[d.topic], "funding_from_the_association")
+    if WHAT_IS_THE_ASSOCIATION.search(folded) and not centres and not mentions:
+        # "vad är filmregionerna för nåt egentligen": the FAQ answer, whatever the classifier's confidence
+        d.faq = "what_is"
+        return decide("faq", "what_is_the_association")
     if "organisation" in d.facets and THE_ASSOCIATION.search(folded) and not centres:
         # "Is Filmregionerna a company?", "är Filmregionerna en myndighet?": what the association is
         d.faq = "what_is"
