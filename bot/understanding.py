@@ -155,6 +155,12 @@ WHAT_IS_THE_ASSOCIATION = re.compile(r"^\W*(?:(?:men|och|sa|hej)\W+)?(?:vad|what
                                      r"(?:egentligen\W+|exactly\W+)?filmregionerna\b(?:\W+(?:for\W+(?:nat|nagot|en "
                                      r"sak|nagonting)|egentligen|exactly|really))*\W*$")
 ASSOCIATION_AS_FUNDER = re.compile(r"\b(?:fran|hos|av|via|genom|from|of|with|by) (?:\w+ )?filmregionern\w*")
+# The national funder: "hur söker jag stöd hos Svenska Filminstitutet?", "kan jag söka stöd från staten?"
+NATIONAL_FUNDER = _rx(r"filminstitut\w*", r"sfi\b", r"staten\b", r"statlig\w*", r"state\b", r"swedish film institute",
+                      r"national (?:funding|support|grants?)")
+# Money asked for inside a facet's words ("hur mycket pengar", "hur söker man stöd"), not "ansökningsdag"
+MONEY_WORDS = _rx(r"pengar\w*", r"stod\b", r"stodet\b", r"bidrag\w*", r"finansiering\w*", r"money\b",
+                  r"funding\b", r"grants?\b")
 THE_ASSOCIATION = _rx(r"filmregionern", r"regionala filmverksamheterna", r"alla (?:\w+ )?(?:centr|filmverksamhet|filmcentr)")
 # A question about everything a centre does
 OVERVIEW_QUESTION = _rx(r"erbjud", r"vad (?:gor|har|kan|jobbar|sysslar|ar)\b", r"vilka lan", r"tacker", r"omfattar",
@@ -960,11 +966,23 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
         # "Is Filmregionerna a company?", "är Filmregionerna en myndighet?": what the association is
         d.faq = "what_is"
         return decide("faq", "association_organisation")
+    if set(d.facets) & {"apply", "amount", "eligibility", "intake"} and NATIONAL_FUNDER.search(folded) \
+            and not centres:
+        # "how do I apply to the Swedish Film Institute?": the national funder, not a centre's offer
+        return decide("national_funding", "facet_of_the_national_funder")
     if d.facets and not ASSOCIATION_WORDS.search(unfaceted) and not THE_ASSOCIATION.search(folded):
         # "hur mycket kan man få då?", "och hur söker man?", "måste man ha bolag?": a facet of the offer or
         # centre already talked about (the dialogue keeps its place and topic); the topic only from the
         # message's own words, not from a classifier trained on whole questions
         d.topic = topic if topic != "contact" else None
+        if d.topic is None and set(d.facets) & {"apply", "amount", "eligibility", "intake"} and any(
+                MONEY_WORDS.search(folded[a:b]) for a, b in facet_spans):
+            # "hur mycket pengar kan man söka för en film?": funding in general, unless the conversation
+            # has a topic of its own (dialogue.topic_of keeps that one)
+            return decide("ask_production_funding", "facet_of_funding")
+        if d.topic is None and d.facets == ["contact"]:
+            # "kontaktuppgifter tack", "how can I reach you?": whom to contact (the centre talked about, if any)
+            return decide("ask_contact", "contact_question")
         return decide(TOPIC_INTENTS[d.topic] if d.topic else "inform_place", "facet_question")
     if ME_TOO.search(folded) and len(folded.split()) <= 5:
         return decide("inform_place", "same_place_as_before")

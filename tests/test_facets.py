@@ -72,6 +72,28 @@ def test_facet_words_are_not_topic_words(registry):
     assert answer.text.startswith("Film i Dalarna – ansökningstider (kortfilm):")
 
 
+@pytest.mark.parametrize("text,intent,reason", [
+    ("var hittar jag era kontaktuppgifter?", "ask_contact", "contact_question"),
+    ("what's your phone number?", "ask_contact", "contact_question"),
+    ("hur ansöker man om produktionsstöd från Filminstitutet?", "national_funding", "facet_of_the_national_funder"),
+    ("how much can the state give for a documentary?", "national_funding", "facet_of_the_national_funder"),
+    ("hur mycket pengar brukar man kunna söka?", "ask_production_funding", "facet_of_funding"),
+])
+def test_a_facet_without_a_topic_names_its_intent(registry, text, intent, reason):
+    # the intent a facet question stands for when it names no topic: the contact, the national funder, funding
+    d = understand(text, [{"name": "inform_place", "confidence": 0.6}], registry=registry).to_json()
+    assert (d["intent"], d["reason"]) == (intent, reason) and d["facets"]
+
+
+def test_a_contact_question_keeps_the_centre_talked_about(registry):
+    d = understand("vilken mejladress har ni?", [{"name": "inform_place", "confidence": 0.6}],
+                   registry=registry).to_json()
+    assert d["intent"] == "ask_contact"
+    answer, _ = reply(d, d["intent"], {"county_code": "20", "centre_id": "film-i-dalarna",
+                                       "last_topic": "short_film"}, "sv", registry)
+    assert answer.centre == "film-i-dalarna" and "kontaktuppgifter" in answer.text
+
+
 def test_a_facet_only_follow_up_keeps_place_and_topic(registry):
     slots = {}
     for text in ("Jag bor i Borås och gör en dokumentär", "men hur mycket kan man få?"):
