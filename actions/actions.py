@@ -3,7 +3,7 @@
 Slots used: place (from the `place` entity), centre_id, county_code, kommun_code, pending_topic (a topic
 asked before the place was known), last_topic, pending_facet / last_facet (bot/facets.py), faq_confident.
 An answer never repeats the bot's previous message word for word (_say_once). The answer language is that of the
-visitor's own messages (bot.lang.conversation_language), as for the domain's responses (bot/nlg.py).
+visitor's own messages (bot.lang.conversation_language), as for the domain's responses (bot/glue/nlg.py).
 """
 from __future__ import annotations
 
@@ -54,7 +54,7 @@ def _say_once(dispatcher: CollectingDispatcher, tracker: Tracker, answer: answer
 
 
 def _lang(tracker: Tracker) -> str:
-    """Swedish or English, from the visitor's own messages (as bot/nlg.py decides for domain responses)."""
+    """Swedish or English, from the visitor's own messages (as bot/glue/nlg.py decides for domain responses)."""
     texts = [tracker.latest_message.get("text") or ""] + user_texts_newest_first(tracker.events)[1:]
     return conversation_language(texts, tracker.get_slot("language"))
 

@@ -229,7 +229,7 @@ def generate(db: Path, n_events: int) -> Dict[str, Any]:
 
 
 def run(n_events: int, reps: int) -> Dict[str, Any]:
-    from bot.report import build_report
+    from bot.tools.report import build_report
 
     work = Path(tempfile.mkdtemp(prefix="bench-report-", dir=str(ROOT / "var") if (ROOT / "var").is_dir() else None))
     db = work / "tracker.db"

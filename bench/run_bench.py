@@ -345,7 +345,7 @@ def postgres_turns(models: Dict[str, str], workdir: Path) -> Dict[str, Any]:
         for name in ("A", "B"):
             db = f"bench_{name.lower()}"
             pg.psql(f"CREATE DATABASE {db}", db="postgres")
-            store = (f"tracker_store:\n  type: bot.tracker_store.WindowedSQLTrackerStore\n  dialect: postgresql\n"
+            store = (f"tracker_store:\n  type: bot.glue.tracker_store.WindowedSQLTrackerStore\n  dialect: postgresql\n"
                      f"  url: 127.0.0.1\n  port: {pg.pg_port}\n  db: {db}\n  username: {DB_USER}\n"
                      f"  password: {DB_PASSWORD}\n")
             with BotStack(model=Path(models[name]), workdir=workdir / f"stack-pg-{name}", tracker_store=store) as st:

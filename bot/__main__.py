@@ -1,6 +1,6 @@
 import sys
 
-from bot.cli import main
+from bot.tools.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

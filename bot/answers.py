@@ -3,7 +3,7 @@
 Every centre fact shown carries its source and date. Only sourced facts are shown: an unverified offer
 (a guess such as "sannolikt ...") is never presented; where the registry has no sourced fact for a topic,
 the answer says so plainly and says how to ask the centre. When a shown fact is undated or more than two
-years old and staff have not confirmed it within the last two years (bot/upkeep.py), one note per answer
+years old and staff have not confirmed it within the last two years (bot/tools/upkeep.py), one note per answer
 asks the visitor to check the website; a confirmed fact shows its confirmation date next to its source
 ("publicerad 2021-05, bekräftad 2026-12-01"). An unverified fact that staff confirmed against its source
 counts as sourced from then on. Every answer about a centre ends

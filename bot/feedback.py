@@ -56,7 +56,7 @@ def tag(kind: str = "other", reason: Optional[str] = None, topic: Optional[str] 
 
 
 def response_tag(utter_action: str) -> Dict[str, Any]:
-    """The tag of a domain response (bot.nlg.LanguageNLG): FAQ answers are rateable, the out-of-scope
+    """The tag of a domain response (bot.glue.nlg.LanguageNLG): FAQ answers are rateable, the out-of-scope
     reply is unanswered, greetings, thanks, help and the like are "other"."""
     if utter_action.startswith("utter_faq/"):
         return tag("faq", topic=utter_action[len("utter_"):])

@@ -7,7 +7,7 @@ one by one so one broken entry does not hide the problems of the others; cross-c
 kommun codes, unit references) run over the entries that parsed.
 
 Facts may carry a staff confirmation (`confirmed: {date, by}`, written by `python -m bot registry confirm`,
-bot/upkeep.py): a fact confirmed within the last two years is fresh whatever its page date, and an unverified
+bot/tools/upkeep.py): a fact confirmed within the last two years is fresh whatever its page date, and an unverified
 fact that staff confirmed counts as verified from then on. Each fact has a stable key within its centre
 (`Centre.keyed_facts()`, `iter_fact_dicts()` for raw YAML) by which confirmations are named and kept when the
 importer regenerates the file.
@@ -126,7 +126,7 @@ class _Model(BaseModel):
 # ---------------------------------------------------------------- models
 
 class Confirmation(_Model):
-    """Staff checked the fact against its source on `date` (bot/upkeep.py writes it)."""
+    """Staff checked the fact against its source on `date` (bot/tools/upkeep.py writes it)."""
 
     date: dt.date
     by: str
@@ -817,7 +817,7 @@ _Dumper.add_representer(str, _represent_str)
 
 def dump_registry(data: Mapping, header: str = "") -> str:
     """The registry's YAML text in the one style every writer uses (scripts/import_reference.py and
-    bot/upkeep.py): block style, keys in the given order, 120 columns, codes and partial dates quoted,
+    bot/tools/upkeep.py): block style, keys in the given order, 120 columns, codes and partial dates quoted,
     after `header` (comment lines)."""
     return header + yaml.dump(dict(data), Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120,
                               default_flow_style=False)
@@ -911,7 +911,7 @@ def read_facets(folder: Path) -> Tuple[Dict[str, Tuple[Path, dict]], List[str]]:
 def merge_facets(data: Any, facets: Mapping[str, Tuple[Path, dict]], problems: List[str]) -> Any:
     """The registry data with each centre's facets file merged in (`facets`, `facets_not_found`, and
     `general_contact` when registry.yaml has none). Centres are shallow copies: the fact mappings are the
-    files' own objects, so bot/upkeep.py can confirm a fact in place and write the file it came from.
+    files' own objects, so bot/tools/upkeep.py can confirm a fact in place and write the file it came from.
     Problems (a facets file for an unknown centre, a general contact given twice) go to `problems`."""
     if not facets or not isinstance(data, dict) or not isinstance(data.get("centres"), list):
         return data

@@ -25,7 +25,7 @@ strong; a low-confidence or contradicting intent is weak. The rules, in order:
    visitor is asked first), a goodbye or thanks that also asks something answers the question, and a
    film question the classifier was unsure of is answered by its topic words.
 
-The decision is what the NLU component (bot.nlu_components.RegistryUnderstanding) writes into the parse
+The decision is what the NLU component (bot.glue.nlu_components.RegistryUnderstanding) writes into the parse
 result: the intent (with the classifier's ranking kept below it) and ``understanding`` (this module's
 ``Decision.to_json()``), which the actions read. Pure Python; no Rasa import.
 """

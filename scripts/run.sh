@@ -64,7 +64,7 @@ fi
 start rasa env TF_CPP_MIN_LOG_LEVEL=3 .venv/bin/rasa run --model "$MODEL" --endpoints "$ENDPOINTS" --credentials "$CREDS" \
   -i 127.0.0.1 -p "$RASA_PORT" --cors "${cors[@]}" \
   "${api_args[@]}" --log-file var/log/rasa.log
-if [ -f bot/web.py ]; then
+if [ -f bot/tools/web.py ]; then
   start web .venv/bin/python -m bot web --port "$WEB_PORT" --rasa-url "http://localhost:$RASA_PORT" \
     --endpoints "$ENDPOINTS"
 fi
@@ -86,9 +86,9 @@ run: ready.
   REST:      curl -s -XPOST localhost:$RASA_PORT/webhooks/rest/webhook -d '{"sender":"a","message":"hej"}'
   socket.io: http://localhost:$RASA_PORT/socket.io/
 MSG
-[ -f bot/web.py ] && echo "  chat page: http://localhost:$WEB_PORT/"
-# The staff page (bot/staff.py) opens only with a token of at least 16 characters.
-if [ -f bot/staff.py ] && [ -n "${FILMBOT_STAFF_TOKEN:-}" ]; then
+[ -f bot/tools/web.py ] && echo "  chat page: http://localhost:$WEB_PORT/"
+# The staff page (bot/tools/staff.py) opens only with a token of at least 16 characters.
+if [ -f bot/tools/staff.py ] && [ -n "${FILMBOT_STAFF_TOKEN:-}" ]; then
   if [ "${#FILMBOT_STAFF_TOKEN}" -ge 16 ]; then
     echo "  staff page: http://localhost:$WEB_PORT/staff (log in with FILMBOT_STAFF_TOKEN)"
   else

@@ -4,8 +4,8 @@
 # throw-away data (tests/scale/scale_check.py). Prints the report (RSS of the Rasa processes, timings).
 # FILMBOT_TEST_MODEL: model to use (default: var/test-model/current.tar.gz, trained when missing/outdated).
 # FILMBOT_SCALE_KEEP=1 keeps the temp folder (logs, nginx.conf) for inspection. Extra arguments go to pytest.
-# FILMBOT_SCALE_STOCK_LOCK=1 runs Rasa's own RedisLockStore instead of bot.lock_store (the dead-ticket check
-# then fails with a 503 after 60 s: the reason for bot/lock_store.py).
+# FILMBOT_SCALE_STOCK_LOCK=1 runs Rasa's own RedisLockStore instead of bot.glue.lock_store (the dead-ticket check
+# then fails with a 503 after 60 s: the reason for bot/glue/lock_store.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TF_CPP_MIN_LOG_LEVEL=3

@@ -8,7 +8,7 @@ work=$(mktemp -d)
 port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 cleanup() { kill -TERM -- "-$apid" 2>/dev/null || true; rm -rf "$work"; }
 trap cleanup EXIT
-printf 'action_endpoint:\n  url: "http://127.0.0.1:%s/webhook"\nnlg:\n  type: bot.nlg.LanguageNLG\n' "$port" > "$work/endpoints.yml"
+printf 'action_endpoint:\n  url: "http://127.0.0.1:%s/webhook"\nnlg:\n  type: bot.glue.nlg.LanguageNLG\n' "$port" > "$work/endpoints.yml"
 SANIC_HOST=127.0.0.1 setsid .venv/bin/python -m rasa_sdk --actions actions --port "$port" --quiet > "$work/actions.log" 2>&1 &
 apid=$!
 for _ in $(seq 1 60); do curl -sf "http://127.0.0.1:$port/health" >/dev/null && break; sleep 0.5; done

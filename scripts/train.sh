@@ -9,7 +9,7 @@ out=models; force=0; check=0
 while [ $# -gt 0 ]; do
   case "$1" in --force) force=1;; --check) check=1;; --out) out=$2; shift;; *) echo "unknown option $1" >&2; exit 2;; esac; shift
 done
-hash=$(cat config.yml domain.yml data/*.yml bot/nlu_components.py requirements.lock | sha256sum | cut -c1-16)
+hash=$(cat config.yml domain.yml data/*.yml bot/glue/nlu_components.py requirements.lock | sha256sum | cut -c1-16)
 if [ $force = 0 ] && [ -f "$out/current.tar.gz" ] && [ "$(cat "$out/.fingerprint" 2>/dev/null)" = "$hash" ]; then
   echo "train: model up to date ($out/current.tar.gz, inputs $hash), not retraining"
   exit 0

@@ -17,7 +17,7 @@ for r in $used; do
 done
 # The intent `feedback` is sent only as /feedback{...} by the widget and the Slack buttons (parsed by Rasa's
 # RegexMessageHandler), never typed: it has no NLU examples on purpose, so DIET never guesses it.
-# No rule names it or action_feedback either: bot.policies.FeedbackPolicy predicts both.
+# No rule names it or action_feedback either: bot.glue.policies.FeedbackPolicy predicts both.
 warnings=$(echo "$warnings" | grep -v "The intent 'feedback' is listed in the domain file, but is not found in the NLU training data." || true)
 warnings=$(echo "$warnings" | grep -v "The intent 'feedback' is not used in any story or rule." || true)
 warnings=$(echo "$warnings" | grep -v "The action 'action_feedback' is not used in any story or rule." || true)

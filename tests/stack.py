@@ -61,9 +61,9 @@ class BotStack:
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
             '  enable_selective_domain: true\n'
-            + (tracker_store or 'tracker_store:\n  type: bot.tracker_store.WindowedSQLTrackerStore\n'
+            + (tracker_store or 'tracker_store:\n  type: bot.glue.tracker_store.WindowedSQLTrackerStore\n'
                f'  dialect: "sqlite"\n  db: "{self.tracker_db}"\n')
-            + 'nlg:\n  type: bot.nlg.LanguageNLG\n'
+            + 'nlg:\n  type: bot.glue.nlg.LanguageNLG\n'
             + endpoints_extra
         )
         self.registry = Path(self.extra_env.get("FILMBOT_REGISTRY") or self.workdir / "registry.yaml")

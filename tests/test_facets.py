@@ -17,7 +17,7 @@ from bot.dialogue import reply
 from bot.facets import find_facets
 from bot.registry import RegistryError, load_registry
 from bot.understanding import _folded_text, understand
-from bot.upkeep import confirm, coverage
+from bot.tools.upkeep import confirm, coverage
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "registry" / "registry.yaml"

@@ -1,4 +1,4 @@
-"""The classifiers' NumPy prediction (bot/fast_inference.py) against Rasa's own TensorFlow prediction, on the
+"""The classifiers' NumPy prediction (bot/glue/fast_inference.py) against Rasa's own TensorFlow prediction, on the
 trained model (var/test-model) and every message of the held-out NLU set."""
 from __future__ import annotations
 
@@ -110,7 +110,7 @@ def test_features_the_numpy_model_does_not_know_go_to_tensorflow(agent, monkeypa
 
 
 def test_models_it_cannot_reproduce_are_refused():
-    from bot.fast_inference import NumpyTextModel, Unsupported
+    from bot.glue.fast_inference import NumpyTextModel, Unsupported
 
     class TED:  # a policy model, not DIET
         config: Dict[str, Any] = {}

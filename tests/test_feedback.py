@@ -19,7 +19,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import actions as A
 from bot import answers, feedback
-from bot.nlg import LanguageNLG
+from bot.glue.nlg import LanguageNLG
 from bot.registry import get_registry
 from bot.redact import redact
 from bot.topics import TOPIC_INTENTS

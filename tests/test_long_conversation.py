@@ -1,7 +1,7 @@
 """A 120-turn conversation through REST (real Rasa, real action server, the SQLite store of endpoints.yml):
 the follow-up at the end still uses the topic asked long before, and the store holds every event once.
 
-The windowed tracker store (bot/tracker_store.py) loads only the last few turns; the topic of turn 100
+The windowed tracker store (bot/glue/tracker_store.py) loads only the last few turns; the topic of turn 100
 must come back through the slot values it carries in front of the window.
 """
 from __future__ import annotations

@@ -4,7 +4,7 @@ import logging
 import spacy.util
 from rasa.shared.nlu.training_data.message import Message
 
-from bot import nlu_components as nc
+from bot.glue import nlu_components as nc
 
 
 def test_blank_swedish_is_used_when_the_model_is_not_installed():

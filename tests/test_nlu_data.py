@@ -124,7 +124,7 @@ def test_payload_only_intents_have_no_training_examples():
 
 def test_payload_only_intents_are_in_no_rule_or_story():
     # Rasa adds every intent and action named by a rule or story to the featurisers' vocabulary, so a rule
-    # for ratings would change the trained classifier; bot.policies.FeedbackPolicy answers them instead.
+    # for ratings would change the trained classifier; bot.glue.policies.FeedbackPolicy answers them instead.
     for path in (ROOT / "data").glob("*.yml"):
         data = yaml.safe_load(path.read_text()) or {}
         for flow in (data.get("rules") or []) + (data.get("stories") or []):
@@ -132,4 +132,4 @@ def test_payload_only_intents_are_in_no_rule_or_story():
                 {step.get("action") for step in flow.get("steps", [])}
             assert not named & (PAYLOAD_ONLY_INTENTS | {"action_feedback"}), (path.name, flow.get("rule") or flow.get("story"))
     config = yaml.safe_load((ROOT / "config.yml").read_text())
-    assert "bot.policies.FeedbackPolicy" in [p["name"] for p in config["policies"]]
+    assert "bot.glue.policies.FeedbackPolicy" in [p["name"] for p in config["policies"]]

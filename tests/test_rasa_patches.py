@@ -1,4 +1,4 @@
-"""bot/rasa_patches.py: every patched Rasa target still exists with the signature the patch was written
+"""bot/glue/rasa_patches.py: every patched Rasa target still exists with the signature the patch was written
 against; another Rasa series stops the start with one clear line; the patches are installed from one place."""
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot import rasa_patches
+from bot.glue import rasa_patches
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -52,7 +52,7 @@ def test_each_patch_says_what_and_why():
 
 def test_another_rasa_series_stops_with_one_clear_line():
     code = ("import rasa; rasa.__version__ = '3.7.2'\n"
-            "import bot.nlu_components\n")
+            "import bot.glue.nlu_components\n")
     run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
     assert run.returncode != 0
     last = run.stderr.strip().splitlines()[-1]
@@ -76,5 +76,5 @@ def test_patches_are_installed_from_one_place():
         text = path.read_text(encoding="utf-8")
         for m in re.finditer(r"^\s*(?!def )[\w.]*(install_all|\binstall)\(\)", text, re.M):
             calls.append((path.relative_to(ROOT).as_posix(), m.group(1)))
-    outside = [c for c in calls if c[0] != "bot/rasa_patches.py"]
-    assert outside == [("bot/nlu_components.py", "install_all")], calls
+    outside = [c for c in calls if c[0] != "bot/glue/rasa_patches.py"]
+    assert outside == [("bot/glue/nlu_components.py", "install_all")], calls

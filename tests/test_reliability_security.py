@@ -152,7 +152,7 @@ def test_env_example_documents_every_variable():
     for path in ROOT.glob("endpoints*.yml"):
         code = "\n".join(line.split("#", 1)[0] for line in path.read_text().splitlines())
         used |= set(re.findall(r"\$\{([A-Z][A-Z0-9_]+)\}", code))
-    not_config = {"FILMBOT_CONFIG", "FILMBOT_TEST_MODEL"}  # a JS global in bot/web.py; tests only
+    not_config = {"FILMBOT_CONFIG", "FILMBOT_TEST_MODEL"}  # a JS global in bot/tools/web.py; tests only
     missing = sorted(v for v in used - documented - not_config if not v.startswith("FILMBOT_SCALE_"))
     assert not missing, f"not documented in .env.example: {missing}"
 

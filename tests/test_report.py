@@ -1,4 +1,4 @@
-"""bot/report.py and `python -m bot report` on a SQLite tracker store seeded through Rasa's own
+"""bot/tools/report.py and `python -m bot report` on a SQLite tracker store seeded through Rasa's own
 SQLTrackerStore (tests/report_seed.py: the event shapes of the issue-12 contract). No servers."""
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def check_expected(rep):
 
 
 def test_report_counts(store):
-    from bot.report import build_report
+    from bot.tools.report import build_report
 
     rep = check_expected(build_report(*PERIOD, url=store["url"]))
     # names come from the registry
@@ -77,7 +77,7 @@ def test_report_counts(store):
 
 
 def test_report_period(store):
-    from bot.report import build_report
+    from bot.tools.report import build_report
 
     one = build_report("2026-11-03", "2026-11-03", url=store["url"])
     assert one["totals"]["conversations"] == 4 and one["totals"]["messages"] == 8
@@ -103,7 +103,7 @@ def test_report_period(store):
 
 
 def test_conversation_transcript(store):
-    from bot.report import conversation
+    from bot.tools.report import conversation
 
     conv = conversation("web-bo", url=store["url"])
     who = [m["who"] for m in conv["messages"]]
@@ -117,7 +117,7 @@ def test_conversation_transcript(store):
 
 
 def test_group_texts():
-    from bot.report import group_texts
+    from bot.tools.report import group_texts
 
     def item(text, reason="fallback"):
         return {"text": text, "reason": reason, "ts": 1.0, "time": "t", "sender": "s", "link": "l"}
@@ -190,7 +190,7 @@ def test_row_that_is_not_json(store, tmp_path):
     import shutil
     import sqlite3
 
-    from bot.report import build_report
+    from bot.tools.report import build_report
 
     db = tmp_path / "damaged.db"
     shutil.copy(store["db"], db)

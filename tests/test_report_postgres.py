@@ -65,11 +65,11 @@ def test_report_on_postgres_matches_sqlite_and_page(postgres, tmp_path):
     assert _same(pg_report, json.loads(on_sqlite.stdout))
 
     # PostgreSQL picks the fields in SQL; reading the rows whole gives the same
-    from bot.report import build_report, store_url
+    from bot.tools.report import build_report, store_url
 
     whole = build_report(*PERIOD, url=store_url(pg_endpoints), in_sql=False)
     assert _same(whole, pg_report)
-    from bot.report import FIELDS, Store, _rows_sql
+    from bot.tools.report import FIELDS, Store, _rows_sql
 
     store = Store(pg_endpoints)
     try:

@@ -45,7 +45,7 @@ class RunScript:
         self.endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{self.action_port}/webhook"\n'
             f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{self.db}"\n'
-            'nlg:\n  type: bot.nlg.LanguageNLG\n')
+            'nlg:\n  type: bot.glue.nlg.LanguageNLG\n')
         self.proc = None
 
     def start(self, **extra_env):

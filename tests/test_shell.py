@@ -35,7 +35,7 @@ def test_make_shell_answers_in_a_terminal(tmp_path):
     action_port = free_port()
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-                         'nlg:\n  type: bot.nlg.LanguageNLG\n')
+                         'nlg:\n  type: bot.glue.nlg.LanguageNLG\n')
     env = dict(os.environ, ACTION_PORT=str(action_port), FILMBOT_MODEL=str(default_model()),
                FILMBOT_ENDPOINTS=str(endpoints), TERM="dumb")
     master, slave = pty.openpty()

@@ -8,7 +8,7 @@ import time
 from report_seed import endpoints_sqlite, seed_sqlite
 from staff_server import PageServer
 
-from bot import staff
+from bot.tools import staff
 
 
 def _store(tmp_path):

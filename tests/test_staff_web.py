@@ -203,7 +203,7 @@ def test_posts_only_from_this_origin(server, data):
 def test_registry_upkeep(server, context, data):
     page = login(context, server)
     page.goto(f"{server.base}/staff?since={PERIOD[0]}&until={PERIOD[1]}")
-    from bot import upkeep
+    from bot.tools import upkeep
 
     expect(page.locator("body[data-loaded-upkeep]")).to_have_count(1, timeout=TIMEOUT)
     before = upkeep.stale(data["registry"])

@@ -1,4 +1,4 @@
-"""bot.tracker_store.WindowedSQLTrackerStore against Rasa's own SQLTrackerStore, turn by turn.
+"""bot.glue.tracker_store.WindowedSQLTrackerStore against Rasa's own SQLTrackerStore, turn by turn.
 
 The same 130-turn conversation (answers that set slots, a fallback that reverts its turn, the two-stage
 fallback loop, a restart, an expired session with carried-over slots) is saved turn by turn through both
@@ -22,8 +22,8 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (ActionExecuted, ActiveLoop, BotUttered, Restarted, SessionStarted, SlotSet,
                                      UserUttered, UserUtteranceReverted)
 
-from bot.nlg import tracker_language
-from bot.tracker_store import WINDOW_TABLE, WindowedSQLTrackerStore
+from bot.glue.nlg import tracker_language
+from bot.glue.tracker_store import WINDOW_TABLE, WindowedSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = Domain.load(str(ROOT / "domain.yml"))
@@ -244,7 +244,7 @@ def test_answer_language_as_with_the_whole_history(stores):
 
 
 def test_purge_deletes_the_window_row_too(stores):
-    from bot.purge import purge
+    from bot.tools.purge import purge
 
     ours, _, tmp = stores
     ts0 = time.time() - 300

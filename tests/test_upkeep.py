@@ -1,4 +1,4 @@
-"""bot/upkeep.py and `python -m bot registry stale|confirm`: which facts need checking, confirming them
+"""bot/tools/upkeep.py and `python -m bot registry stale|confirm`: which facts need checking, confirming them
 (validated, atomic, locked), the answers following the confirmation, the live registry picking it up,
 and scripts/import_reference.py keeping confirmations when it regenerates the file. Every test works on a
 copy of registry/registry.yaml."""
@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from bot import answers as A
-from bot import upkeep
+from bot.tools import upkeep
 from bot.registry import (
     FACT_KINDS,
     facets_dir,
@@ -30,7 +30,7 @@ from bot.registry import (
     read_raw,
     reset_registry_store,
 )
-from bot.upkeep import UpkeepError, confirm, confirm_facts, stale
+from bot.tools.upkeep import UpkeepError, confirm, confirm_facts, stale
 
 ROOT = Path(__file__).resolve().parent.parent
 REAL = ROOT / "registry" / "registry.yaml"

@@ -31,7 +31,7 @@ against its meta-schema on every call: measured at about 45 % of the Rasa server
 (BENCHMARKS.md). The check itself is unchanged.
 
 Installed by importing this module from a module Rasa imports at start-up: bot.channels.rest (our REST
-channel, always in credentials.yml) and bot.nlu_components (in every model's pipeline).
+channel, always in credentials.yml) and bot.glue.nlu_components (in every model's pipeline).
 """
 from __future__ import annotations
 
@@ -318,7 +318,7 @@ def install() -> None:
             logger.warning("Custom action '%s' failed (%s); slot left unchanged.", name, reason)
             return []
         logger.error("Custom action '%s' failed (%s); sent the 'cannot answer now' message.", name, reason)
-        from bot.nlg import tracker_language
+        from bot.glue.nlg import tracker_language
 
         lang = tracker_language(tracker)
         from bot import feedback

@@ -26,7 +26,7 @@ answer_id a client needs to rate the answer), on the last part of a bot message 
 The limits, the cleaning and the refusals are the shared input contract of bot.channels.input_contract
 (socket.io and Slack apply the same); a refused request is logged as one WARNING line.
 The bounded, graceful action-server calls (bot.channels.action_guard) are installed with the other patches
-of Rasa by bot/rasa_patches.py when Rasa loads the model.
+of Rasa by bot/glue/rasa_patches.py when Rasa loads the model.
 """
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ the load balancer) a per-process memory has forgotten it: the visitor got a seco
 chosen from what Rasa already runs (no new server):
 
 - the lock store is Redis (endpoints `lock_store: type: redis` or a subclass such as
-  bot.lock_store.AtomicRedisLockStore): one key per id, `SET <prefix>slack_seen:<id> 1 NX EX <ttl>`
+  bot.glue.lock_store.AtomicRedisLockStore): one key per id, `SET <prefix>slack_seen:<id> 1 NX EX <ttl>`
   (atomic across instances);
 - else the tracker store is SQL (SQLite by default, PostgreSQL in production): a small table
   `filmbot_slack_seen(key PRIMARY KEY, seen_at)` in the same database, insert-if-absent per id in one

@@ -163,7 +163,7 @@ def test_message_waiting_for_a_dead_instances_ticket_is_served_when_it_expires(s
     """What a retry after a crash meets: the dead instance's ticket, issued a moment earlier, never released.
 
     Rasa 3.6's own RedisLockStore lets the waiting ticket expire together with the dead one and then never
-    serves it (the request ends in a 503 after 60 s); bot.lock_store.AtomicRedisLockStore renews it.
+    serves it (the request ends in a 503 after 60 s); bot.glue.lock_store.AtomicRedisLockStore renews it.
     """
     import redis
 

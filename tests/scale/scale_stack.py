@@ -294,9 +294,9 @@ class ScaleStack:
         name = self.rasa_name(i)
         endpoints = ROOT / "endpoints.prod.yml"
         if os.environ.get("FILMBOT_SCALE_STOCK_LOCK"):
-            # for comparison only: Rasa's own RedisLockStore instead of bot.lock_store (see deploy/README.md)
+            # for comparison only: Rasa's own RedisLockStore instead of bot.glue.lock_store (see deploy/README.md)
             stock = self.workdir / "endpoints.stock-lock.yml"
-            stock.write_text(endpoints.read_text().replace("type: bot.lock_store.AtomicRedisLockStore",
+            stock.write_text(endpoints.read_text().replace("type: bot.glue.lock_store.AtomicRedisLockStore",
                                                            "type: redis"))
             endpoints = stock
         argv, env = self._compose(f"rasa-{i + 1}", "RASA_PORT", port)

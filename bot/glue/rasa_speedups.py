@@ -15,7 +15,7 @@
    generic `__reduce_ex__` protocol; `Slot.__copy__` does the same shallow copy directly (about 0.8 ms per
    message with this domain).
 
-Installed by importing this module from bot.nlu_components (every model of this project imports it).
+Installed by importing this module from bot.glue.nlu_components (every model of this project imports it).
 """
 from __future__ import annotations
 

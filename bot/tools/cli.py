@@ -99,7 +99,7 @@ def add_registry_command(sub) -> None:
 
 def cmd_registry_coverage(args: argparse.Namespace) -> int:
     from bot.registry import RegistryError, default_path
-    from bot.upkeep import coverage, coverage_markdown
+    from bot.tools.upkeep import coverage, coverage_markdown
 
     path = args.registry or default_path()
     try:
@@ -137,7 +137,7 @@ def cmd_registry_stale(args: argparse.Namespace) -> int:
     import datetime as dt
 
     from bot.registry import RegistryError, default_path, load_registry
-    from bot.upkeep import UpkeepError, find_centre, stale
+    from bot.tools.upkeep import UpkeepError, find_centre, stale
 
     try:
         today = dt.date.fromisoformat(args.today) if args.today else dt.date.today()
@@ -160,7 +160,7 @@ def cmd_registry_stale(args: argparse.Namespace) -> int:
 
 
 def _stale_markdown(facts: List[dict], registry, centre, today) -> str:
-    from bot.upkeep import KIND_NAMES
+    from bot.tools.upkeep import KIND_NAMES
 
     centres = [centre] if centre is not None else registry.centres
     total = sum(1 for c in centres for _ in c.keyed_facts())
@@ -181,7 +181,7 @@ def _stale_markdown(facts: List[dict], registry, centre, today) -> str:
 def cmd_registry_confirm(args: argparse.Namespace) -> int:
     import os
 
-    from bot.upkeep import UpkeepError, confirm_facts
+    from bot.tools.upkeep import UpkeepError, confirm_facts
 
     by = args.by if args.by is not None else os.environ.get("USER", "")
     if not by.strip():
@@ -231,7 +231,7 @@ def add_nlu_report(sub) -> None:
 
 
 def cmd_nlu_report(args: argparse.Namespace) -> int:
-    from bot.nlu_eval import evaluate, format_report
+    from bot.tools.nlu_eval import evaluate, format_report
 
     report = evaluate(args.model)
     failed = (report.intent_accuracy < args.min_intent_accuracy or report.entity_f1 < args.min_entity_f1)
@@ -250,7 +250,7 @@ def cmd_nlu_report(args: argparse.Namespace) -> int:
 # --- web --------------------------------------------------------------------------------------------
 
 def add_web(sub) -> None:
-    from bot.web import register_command
+    from bot.tools.web import register_command
 
     register_command(sub)
 
@@ -276,7 +276,7 @@ def add_purge(sub) -> None:
 
 
 def cmd_purge(args: argparse.Namespace) -> int:
-    from bot.purge import PurgeError, purge, redact_store, retention_days
+    from bot.tools.purge import PurgeError, purge, redact_store, retention_days
 
     try:
         if args.redact or args.dry_run:
@@ -320,7 +320,7 @@ def add_report(sub) -> None:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from bot.report import ReportError, build_report, to_csv, to_markdown
+    from bot.tools.report import ReportError, build_report, to_csv, to_markdown
 
     try:
         report = build_report(args.since, args.until, endpoints=args.endpoints)
@@ -351,7 +351,7 @@ def add_ask(sub) -> None:
 def cmd_ask(args: argparse.Namespace) -> int:
     import os
 
-    from bot.ask import ask
+    from bot.tools.ask import ask
     from bot.paths import ROOT
 
     model = args.model or os.environ.get("FILMBOT_MODEL") or str(ROOT / "models" / "current.tar.gz")

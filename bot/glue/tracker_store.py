@@ -5,7 +5,7 @@ into a tracker, and before writing counts the stored events to find the new ones
 featurise the whole tracker and the whole tracker goes to the action server as JSON. A 100-turn
 conversation (a long Slack thread) made each message several times dearer than the first.
 
-`WindowedSQLTrackerStore` (endpoints: `tracker_store: type: bot.tracker_store.WindowedSQLTrackerStore`,
+`WindowedSQLTrackerStore` (endpoints: `tracker_store: type: bot.glue.tracker_store.WindowedSQLTrackerStore`,
 the same settings as `type: SQL`, SQLite or PostgreSQL):
 
 - writes exactly what Rasa's store writes: every event once, in order, one row of Rasa's own `events`

@@ -1,6 +1,6 @@
 """(Rasa) Redis lock store for several Rasa instances: Rasa 3.6's RedisLockStore with two defects fixed.
 
-Used by endpoints.prod.yml (`lock_store: type: bot.lock_store.AtomicRedisLockStore`, same keys as
+Used by endpoints.prod.yml (`lock_store: type: bot.glue.lock_store.AtomicRedisLockStore`, same keys as
 Rasa's `type: redis`: url, port, db, password, key_prefix, ...). Found by tests/scale/scale_check.py:
 
 1. A waiting ticket expires while it waits. Rasa issues every ticket with the same lifetime

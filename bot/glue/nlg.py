@@ -3,7 +3,7 @@
 domain.yml keeps each response's English text as a variation conditioned on the slot `language`. This
 generator fills that condition from the conversation itself (bot.lang.conversation_language over the
 newest user messages), so no action has to run on every turn just to set a slot.
-Configured in the endpoints files: `nlg: {type: bot.nlg.LanguageNLG}`.
+Configured in the endpoints files: `nlg: {type: bot.glue.nlg.LanguageNLG}`.
 
 Every response also gets its feedback tag (bot.feedback.response_tag: FAQ answers rateable with a new
 answer_id, the out-of-scope reply "unanswered", the rest "other") and the language under

@@ -8,7 +8,7 @@ and the static files directly in web/ (widget.js, widget.css, page.css, ...). No
 served. Every response carries a Content-Security-Policy that allows scripts only from this server and
 connections only to this server and the Rasa server.
 
-`/staff` (bot/staff.py, pages in web/staff/): the staff page, closed (404) unless FILMBOT_STAFF_TOKEN is
+`/staff` (bot/tools/staff.py, pages in web/staff/): the staff page, closed (404) unless FILMBOT_STAFF_TOKEN is
 set; it reads the tracker store named in --endpoints (default: $FILMBOT_ENDPOINTS or endpoints.yml).
 """
 from __future__ import annotations
@@ -74,7 +74,7 @@ def make_app(rasa_url: str, web_dir: Path = WEB_DIR, endpoints: Optional[Path] =
     """The page server; `staff_token` (default: $FILMBOT_STAFF_TOKEN) opens /staff."""
     from aiohttp import web
 
-    from bot import staff
+    from bot.tools import staff
 
     rasa_url = normalise_rasa_url(rasa_url)
     csp = content_security_policy(rasa_url)
@@ -120,7 +120,7 @@ def register_command(sub) -> None:
 def cmd_web(args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from bot import staff
+    from bot.tools import staff
 
     token = staff.staff_token()
     problem = staff.token_problem(token)

@@ -66,7 +66,7 @@ async def _ask(model: str, questions: List[str], action_url: str, sender: str) -
     logging.getLogger("rasa").setLevel(logging.ERROR)
     configure_structlog(logging.ERROR)
     agent = Agent.load(model, action_endpoint=EndpointConfig(action_url),
-                       generator=EndpointConfig(type="bot.nlg.LanguageNLG"))
+                       generator=EndpointConfig(type="bot.glue.nlg.LanguageNLG"))
     results = []
     for q in questions:
         parsed = await agent.parse_message(q)

@@ -1,7 +1,7 @@
 """What visitors asked and missed, from the tracker store: `python -m bot report` and the staff page.
 
 `build_report(since, until)` reads Rasa's `events` table (the SQL tracker store in endpoints.yml, found
-like bot/purge.py does: SQLite by default, PostgreSQL in production) and returns a plain dict for the
+like bot/tools/purge.py does: SQLite by default, PostgreSQL in production) and returns a plain dict for the
 period [since, until] (whole days in FILMBOT_TZ, default Europe/Stockholm; until included):
 
 - conversations (distinct sender ids with a visitor message that day) and visitor messages per day and per
@@ -103,10 +103,10 @@ def _midnight(day: dt.date, tz) -> float:
 # --- the store --------------------------------------------------------------------------------------
 
 def store_url(endpoints: Optional[os.PathLike] = None, url: Any = None):
-    """The SQLAlchemy URL of the tracker store (endpoints.yml or FILMBOT_ENDPOINTS, as bot/purge.py)."""
+    """The SQLAlchemy URL of the tracker store (endpoints.yml or FILMBOT_ENDPOINTS, as bot/tools/purge.py)."""
     if url is not None:
         return url
-    from bot.purge import PurgeError, db_url, tracker_store_config
+    from bot.tools.purge import PurgeError, db_url, tracker_store_config
 
     try:
         return db_url(tracker_store_config(Path(endpoints) if endpoints else None))
@@ -115,7 +115,7 @@ def store_url(endpoints: Optional[os.PathLike] = None, url: Any = None):
 
 
 def _safe(url: Any) -> str:
-    from bot.purge import _safe as safe
+    from bot.tools.purge import _safe as safe
 
     return safe(url)
 

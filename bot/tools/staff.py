@@ -1,5 +1,5 @@
-"""The staff page `/staff` on the page server (bot/web.py): the report of bot/report.py for a chosen period,
-one conversation's transcript, and the registry facts to check (bot/upkeep.py).
+"""The staff page `/staff` on the page server (bot/tools/web.py): the report of bot/tools/report.py for a chosen period,
+one conversation's transcript, and the registry facts to check (bot/tools/upkeep.py).
 
 Closed (404 for everything under /staff) unless FILMBOT_STAFF_TOKEN is set to a token of at least
 MIN_TOKEN_LENGTH characters. Then:
@@ -162,7 +162,7 @@ class SqlSessions(Sessions):
 
 def session_store(endpoints: Optional[os.PathLike] = None, hours: float = SESSION_HOURS) -> Sessions:
     """Sessions in the tracker store's SQL database when the endpoints name one, else in this process."""
-    from bot.report import ReportError, store_url
+    from bot.tools.report import ReportError, store_url
 
     try:
         url = store_url(endpoints)
@@ -199,7 +199,7 @@ def add_routes(app, token: Optional[str], endpoints: Optional[os.PathLike] = Non
     holder: Dict[str, Any] = {}
 
     def store():
-        from bot.report import Store
+        from bot.tools.report import Store
 
         if "store" not in holder:
             holder["store"] = Store(endpoints)     # raises ReportError (a bad endpoints file): not kept
@@ -288,7 +288,7 @@ def add_routes(app, token: Optional[str], endpoints: Optional[os.PathLike] = Non
         return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kwargs))
 
     async def api_report(request: web.Request) -> web.Response:
-        from bot.report import ReportError, build_report, period
+        from bot.tools.report import ReportError, build_report, period
 
         try:
             since, until = period(request.query.get("since"), request.query.get("until"))
@@ -300,7 +300,7 @@ def add_routes(app, token: Optional[str], endpoints: Optional[os.PathLike] = Non
             return as_json({"error": str(exc)}, 503)
 
     async def api_conversation(request: web.Request) -> web.Response:
-        from bot.report import ReportError, conversation
+        from bot.tools.report import ReportError, conversation
 
         sender = request.query.get("sender", "")
         if not sender:
@@ -314,7 +314,7 @@ def add_routes(app, token: Optional[str], endpoints: Optional[os.PathLike] = Non
         return as_json(result)
 
     async def api_stale(_request: web.Request) -> web.Response:
-        from bot import upkeep
+        from bot.tools import upkeep
         try:
             facts = await in_thread(upkeep.stale)
         except ValueError as exc:
@@ -338,7 +338,7 @@ def add_routes(app, token: Optional[str], endpoints: Optional[os.PathLike] = Non
             return as_json({"error": "skriv ditt namn, så syns vem som bekräftade"}, 400)
         if any(v is not None and not isinstance(v, str) for v in (kind, key)):
             return as_json({"error": "kind och key är text"}, 400)
-        from bot import upkeep
+        from bot.tools import upkeep
         try:
             n = await in_thread(upkeep.confirm, centre, kind=kind or None, key=key or None, by=by[:80])
         except ValueError as exc:

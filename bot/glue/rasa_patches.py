@@ -1,11 +1,11 @@
 """Every change this bot makes to Rasa's own behaviour, in one place, installed once by `install_all()`.
 
-`install_all()` runs when Rasa loads the model (the last lines of bot/nlu_components.py, which every model's
+`install_all()` runs when Rasa loads the model (the last lines of bot/glue/nlu_components.py, which every model's
 pipeline imports, so `rasa run`, `rasa shell` and the tests all get it) and refuses to start on any Rasa
 outside the series the patches were written against. tests/test_rasa_patches.py fails when a patched target
 no longer exists or its signature changed. Everything else the bot adds to Rasa goes through Rasa's public
-extension points instead: NLU components (bot/nlu_components.py), channels (bot/channels/), the NLG
-(bot/nlg.py), the tracker and lock stores (bot/tracker_store.py, bot/lock_store.py), policies (bot/policies.py).
+extension points instead: NLU components (bot/glue/nlu_components.py), channels (bot/channels/), the NLG
+(bot/glue/nlg.py), the tracker and lock stores (bot/glue/tracker_store.py, bot/glue/lock_store.py), policies (bot/glue/policies.py).
 """
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def _privacy() -> None:
 
 
 def _speedups() -> None:
-    from bot import rasa_speedups
+    from bot.glue import rasa_speedups
     rasa_speedups.install()
 
 
@@ -50,9 +50,9 @@ PATCHES: List[Patch] = [
           _privacy),
     Patch("rasa.engine.runner.dask:DaskGraphRunner.run", "(self, inputs=None, targets=None)",
           "the prediction graph run in order without dask's per-call overhead; training unchanged "
-          "(bot/rasa_speedups.py)", _speedups),
+          "(bot/glue/rasa_speedups.py)", _speedups),
     Patch("rasa.shared.core.slots:Slot.__copy__", "",
-          "slots copied by their __dict__ instead of deepcopy (bot/rasa_speedups.py)", _speedups),
+          "slots copied by their __dict__ instead of deepcopy (bot/glue/rasa_speedups.py)", _speedups),
 ]
 
 

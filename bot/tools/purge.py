@@ -3,7 +3,7 @@
 Reads `tracker_store` from endpoints.yml (or FILMBOT_ENDPOINTS / --endpoints; `${VAR}` references are
 expanded as Rasa does), builds the same SQLAlchemy URL as Rasa's SQLTrackerStore (SQLite by default,
 PostgreSQL works too) and deletes from Rasa's `events` table (and the conversation's row of `filmbot_tracker_window`, kept by
-bot.tracker_store.WindowedSQLTrackerStore):
+bot.glue.tracker_store.WindowedSQLTrackerStore):
 - every conversation whose last event is older than FILMBOT_RETENTION_DAYS days (default 30), or
 - with a sender id, that one conversation, whatever its age (a visitor's request to be forgotten).
 A conversation is all rows with one sender_id, so nothing half-deleted is left behind (one transaction).
@@ -26,9 +26,9 @@ from bot.paths import ROOT
 
 DEFAULT_RETENTION_DAYS = 30
 EVENTS_TABLE = "events"  # fixed by rasa.core.tracker_store.SQLTrackerStore.SQLEvent
-# bot.tracker_store.WindowedSQLTrackerStore: per conversation, the slot values before its recent window
+# bot.glue.tracker_store.WindowedSQLTrackerStore: per conversation, the slot values before its recent window
 WINDOW_TABLE = "filmbot_tracker_window"
-SQL_STORE_TYPES = ("sql", "bot.tracker_store.windowedsqltrackerstore")
+SQL_STORE_TYPES = ("sql", "bot.glue.tracker_store.windowedsqltrackerstore")
 
 
 class PurgeError(Exception):
@@ -148,7 +148,7 @@ def tracker_store_config(endpoints: Optional[Path] = None) -> Dict[str, Any]:
     store_type = str(cfg.get("type") or cfg.get("store_type") or "").lower()
     if store_type not in SQL_STORE_TYPES:
         raise PurgeError(f"{path}: tracker_store type is {cfg.get('type')!r}; purge supports type: SQL and "
-                         "bot.tracker_store.WindowedSQLTrackerStore only")
+                         "bot.glue.tracker_store.WindowedSQLTrackerStore only")
     return dict(cfg)
 
 

@@ -35,7 +35,7 @@ from rasa.shared.nlu.constants import (
 )
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.fast_inference import NumpyInferenceMixin
+from bot.glue.fast_inference import NumpyInferenceMixin
 
 logger = logging.getLogger(__name__)
 
@@ -240,7 +240,7 @@ def _choose_faq(message: Message, sub: str) -> None:
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
 class NumpyDIETClassifier(NumpyInferenceMixin, DIETClassifier):
     """Rasa's DIETClassifier (same training, same model files); a message's intent ranking is computed from
-    the trained weights with NumPy instead of a TensorFlow call (bot/fast_inference.py: same confidences to
+    the trained weights with NumPy instead of a TensorFlow call (bot/glue/fast_inference.py: same confidences to
     1e-6, about 3 ms less per message)."""
 
 
@@ -272,8 +272,8 @@ class FaqResponseSelector(NumpyInferenceMixin, ResponseSelector):
 
 
 # Every model's pipeline imports this module: the one place the bot's patches of Rasa are installed
-# (bot/rasa_patches.py: bounded action calls, personal data removed before Rasa stores a message, the
+# (bot/glue/rasa_patches.py: bounded action calls, personal data removed before Rasa stores a message, the
 # prediction graph without dask), however Rasa is started (rasa run, rasa shell); it stops on another Rasa.
-from bot import rasa_patches as _rasa_patches  # noqa: E402
+from bot.glue import rasa_patches as _rasa_patches  # noqa: E402
 
 _rasa_patches.install_all()
