@@ -1,4 +1,7 @@
-"""The centre registry: pydantic models, loading with validation, and a hot-reloading store.
+"""The facts the bot answers from: the regional film centres, their offers and contacts, and the län, kommuner
+and towns they cover, read from registry/registry.yaml, validated, and served reloaded when the file changes.
+
+Pydantic models, loading with validation, and a hot-reloading store.
 
 `load_registry(path)` reads registry/registry.yaml (format: docs/ARCHITECTURE.md) and either returns a
 `Registry` or raises `RegistryError` whose `.problems` lists every problem found, one line each, naming
@@ -1006,165 +1009,206 @@ def _raw_codes(values: Any, width: int) -> set:
     return out
 
 
-def _cross_check(fname: str, parsed: Dict[str, List[Tuple[int, Any]]], failed: Dict[str, List[dict]]) -> List[str]:
-    """Consistency across entries. Entries that failed to parse were already reported: what they would
-    have supplied (ids, län, kommuner) is taken from their raw data so no follow-on problem is reported."""
-    problems: List[str] = []
-    failed_centres = failed.get("centres", [])
-    failed_counties = [raw for _, raw in failed.get("counties", [])]
-    failed_centre_ids = {raw.get("id") for _, raw in failed_centres}
-    failed_centre_lan = set().union(*[_raw_codes(raw.get("counties"), 2) for _, raw in failed_centres])
-    failed_lan = set().union(*[_raw_codes(raw.get("code"), 2) for raw in failed_counties])
-    failed_kommuner = set().union(*[
-        _raw_codes([m.get("code") for m in raw.get("kommuner") or [] if isinstance(m, dict)], 4)
-        for raw in failed_counties])
+class _CrossCheck:
+    """The cross-checks over the parsed entries, each adding its problems in file order."""
 
-    def add(entry: str, field: str, msg: str) -> None:
-        problems.append(f"{fname}: {entry}: {field}: {msg}" if field else f"{fname}: {entry}: {msg}")
+    def __init__(self, fname: str, parsed: Dict[str, List[Tuple[int, Any]]], failed: Dict[str, List[dict]]):
+        self.fname = fname
+        self.problems: List[str] = []
+        self.centres = parsed["centres"]
+        self.counties = parsed["counties"]
+        self.towns = parsed["towns"]
+        self.ambiguous = parsed["ambiguous"]
+        self.failed_centres = failed.get("centres", [])
+        failed_counties = [raw for _, raw in failed.get("counties", [])]
+        self.failed_centre_ids = {raw.get("id") for _, raw in self.failed_centres}
+        self.failed_centre_lan = set().union(*[_raw_codes(raw.get("counties"), 2) for _, raw in self.failed_centres])
+        self.failed_lan = set().union(*[_raw_codes(raw.get("code"), 2) for raw in failed_counties])
+        self.failed_kommuner = set().union(*[
+            _raw_codes([m.get("code") for m in raw.get("kommuner") or [] if isinstance(m, dict)], 4)
+            for raw in failed_counties])
+        self.county_codes: Dict[str, int] = {}     # län code -> index in counties
+        self.kommun_seen: Dict[str, str] = {}      # kommun code -> where it is listed
+        self.kommun_names: Dict[str, str] = {}     # casefolded kommun name -> code
+        self.forms: Dict[str, str] = {}            # casefolded short form -> län code
 
-    # offers' unit references in centres that failed to parse for other reasons (best effort, raw data)
-    for i, raw in failed_centres:
-        units = raw.get("units") if isinstance(raw.get("units"), list) else []
-        unit_ids = [u.get("id") for u in units if isinstance(u, dict)]
-        offers = raw.get("offers") if isinstance(raw.get("offers"), list) else []
-        for j, o in enumerate(offers):
-            if isinstance(o, dict) and o.get("unit") is not None and o["unit"] not in unit_ids:
-                known = ", ".join(str(u) for u in unit_ids) or "this centre has no units"
-                add(_entry_label("centres", i, raw, "id"), f"offers[{j}].unit", f"unknown unit {o['unit']!r} ({known})")
+    def add(self, entry: str, field: str, msg: str) -> None:
+        """One problem of an entry's field (or of the whole entry when field is empty)."""
+        self.problems.append(f"{self.fname}: {entry}: {field}: {msg}" if field else f"{self.fname}: {entry}: {msg}")
 
-    centres = parsed["centres"]
-    counties = parsed["counties"]
+    def failed_offer_units(self) -> None:
+        """Offers' unit references in centres that failed to parse for other reasons (best effort, raw data)."""
+        for i, raw in self.failed_centres:
+            units = raw.get("units") if isinstance(raw.get("units"), list) else []
+            unit_ids = [u.get("id") for u in units if isinstance(u, dict)]
+            offers = raw.get("offers") if isinstance(raw.get("offers"), list) else []
+            for j, o in enumerate(offers):
+                if isinstance(o, dict) and o.get("unit") is not None and o["unit"] not in unit_ids:
+                    known = ", ".join(str(u) for u in unit_ids) or "this centre has no units"
+                    self.add(_entry_label("centres", i, raw, "id"), f"offers[{j}].unit",
+                             f"unknown unit {o['unit']!r} ({known})")
 
-    # centres: unique ids, units, offers' unit references
-    seen_ids: Dict[str, int] = {}
-    for i, c in centres:
-        entry = f"centres[{i}] ({c.id})"
-        if c.id in seen_ids:
-            add(entry, "id", f"duplicate centre id {c.id!r} (also centres[{seen_ids[c.id]}])")
-        else:
-            seen_ids[c.id] = i
+    def centre_entries(self) -> None:
+        """Centres: unique ids, then each centre's units, offers' unit references and län codes."""
+        seen_ids: Dict[str, int] = {}
+        for i, c in self.centres:
+            entry = f"centres[{i}] ({c.id})"
+            if c.id in seen_ids:
+                self.add(entry, "id", f"duplicate centre id {c.id!r} (also centres[{seen_ids[c.id]}])")
+            else:
+                seen_ids[c.id] = i
+            self._units(entry, c)
+            self._centre_counties(entry, c)
+
+    def _units(self, entry: str, c: Any) -> None:
+        """A centre's unit ids unique, each topic routed to one unit, offers naming units that exist."""
         unit_ids: Dict[str, int] = {}
         topic_unit: Dict[str, str] = {}
         for j, u in enumerate(c.units):
             if u.id in unit_ids:
-                add(entry, f"units[{j}].id", f"duplicate unit id {u.id!r} (also units[{unit_ids[u.id]}])")
+                self.add(entry, f"units[{j}].id", f"duplicate unit id {u.id!r} (also units[{unit_ids[u.id]}])")
             unit_ids.setdefault(u.id, j)
             for t in u.topics:
                 if t in topic_unit and topic_unit[t] != u.id:
-                    add(entry, f"units[{j}].topics", f"topic {t!r} is already routed to unit {topic_unit[t]!r}")
+                    self.add(entry, f"units[{j}].topics", f"topic {t!r} is already routed to unit {topic_unit[t]!r}")
                 topic_unit.setdefault(t, u.id)
         for j, o in enumerate(c.offers):
             if o.unit is not None and o.unit not in unit_ids:
                 known = ", ".join(unit_ids) or "this centre has no units"
-                add(entry, f"offers[{j}].unit", f"unknown unit {o.unit!r} ({known})")
+                self.add(entry, f"offers[{j}].unit", f"unknown unit {o.unit!r} ({known})")
+
+    def _centre_counties(self, entry: str, c: Any) -> None:
+        """A centre's län codes known and each listed once."""
         seen_codes = set()
         for j, code in enumerate(c.counties):
             if code not in LAN_CODES:
-                add(entry, f"counties[{j}]", f"unknown län code {code!r}")
+                self.add(entry, f"counties[{j}]", f"unknown län code {code!r}")
             if code in seen_codes:
-                add(entry, f"counties[{j}]", f"län {code!r} listed twice")
+                self.add(entry, f"counties[{j}]", f"län {code!r} listed twice")
             seen_codes.add(code)
 
-    # counties: the 21 län, each once; kommun codes unique and inside their län
-    county_codes: Dict[str, int] = {}
-    county_label: Dict[str, str] = {}
-    for i, k in counties:
-        entry = f"counties[{i}] ({k.code})"
-        county_label[k.code] = entry
-        if k.code not in LAN_CODES:
-            add(entry, "code", f"unknown län code {k.code!r} (Sweden's län: {', '.join(LAN_CODES)})")
-        if k.code in county_codes:
-            add(entry, "code", f"duplicate län {k.code!r} (also counties[{county_codes[k.code]}])")
-        county_codes.setdefault(k.code, i)
-    if counties:
-        for code in LAN_CODES:
-            if code not in county_codes and code not in failed_lan:
-                problems.append(f"{fname}: counties: län {code!r} is missing (all 21 län must be listed)")
-
-    kommun_seen: Dict[str, str] = {}
-    kommun_names: Dict[str, str] = {}
-    for i, k in counties:
-        entry = f"counties[{i}] ({k.code})"
-        for j, m in enumerate(k.kommuner):
-            where = f"kommuner[{j}].code"
-            if m.code in kommun_seen:
-                add(entry, where, f"kommun {m.code} ({m.name}) is also listed in {kommun_seen[m.code]}; "
-                                  f"a kommun belongs to exactly one län")
-            else:
-                kommun_seen[m.code] = f"{entry} kommuner[{j}]"
-            if not m.code.startswith(k.code):
-                add(entry, where, f"kommun {m.code} ({m.name}) does not belong to län {k.code} "
-                                  f"(its code starts with {m.code[:2]})")
-            key = m.name.casefold()
-            if key in kommun_names and kommun_names[key] != m.code:
-                add(entry, f"kommuner[{j}].name", f"kommun name {m.name!r} is also used by {kommun_names[key]}")
-            kommun_names.setdefault(key, m.code)
-
-    # coverage: every län covered by exactly one centre, and county.centre agrees
-    centre_ids = {c.id for _, c in centres}
-    covering: Dict[str, List[str]] = {}
-    for i, c in centres:
-        for j, code in enumerate(c.counties):
-            if code in LAN_CODES and counties and code not in county_codes and code not in failed_lan:
-                add(f"centres[{i}] ({c.id})", f"counties[{j}]", f"län {code!r} is not in the counties list")
-            covering.setdefault(code, []).append(c.id)
-    if centres and counties:
-        for i, k in counties:
+    def county_entries(self) -> None:
+        """Counties: the 21 län, each once."""
+        for i, k in self.counties:
             entry = f"counties[{i}] ({k.code})"
-            by = list(dict.fromkeys(covering.get(k.code, [])))   # a duplicated centre is reported once, above
-            if not by and k.code not in failed_centre_lan:
-                add(entry, "", f"no centre lists län {k.code} in its counties")
-            elif len(by) > 1:
-                add(entry, "", f"län {k.code} is covered by more than one centre: {', '.join(by)}")
-            if k.centre in failed_centre_ids:
-                pass
-            elif k.centre not in centre_ids:
-                add(entry, "centre", f"unknown centre id {k.centre!r}")
-            elif by and k.centre not in by:
-                add(entry, "centre", f"{k.centre!r} does not list län {k.code} in its counties "
-                                     f"(covered by {', '.join(by)})")
+            if k.code not in LAN_CODES:
+                self.add(entry, "code", f"unknown län code {k.code!r} (Sweden's län: {', '.join(LAN_CODES)})")
+            if k.code in self.county_codes:
+                self.add(entry, "code", f"duplicate län {k.code!r} (also counties[{self.county_codes[k.code]}])")
+            self.county_codes.setdefault(k.code, i)
+        if self.counties:
+            for code in LAN_CODES:
+                if code not in self.county_codes and code not in self.failed_lan:
+                    self.problems.append(f"{self.fname}: counties: län {code!r} is missing (all 21 län must be listed)")
 
-    # short forms: one county per form
-    forms: Dict[str, str] = {}
-    for i, k in counties:
-        for j, f in enumerate(k.short_forms):
-            key = f.casefold()
-            if key in forms and forms[key] != k.code:
-                add(f"counties[{i}] ({k.code})", f"short_forms[{j}]",
-                    f"{f!r} is also a short form of län {forms[key]}")
-            forms.setdefault(key, k.code)
+    def kommuner(self) -> None:
+        """Kommun codes unique and inside their län, kommun names unique."""
+        for i, k in self.counties:
+            entry = f"counties[{i}] ({k.code})"
+            for j, m in enumerate(k.kommuner):
+                where = f"kommuner[{j}].code"
+                if m.code in self.kommun_seen:
+                    self.add(entry, where, f"kommun {m.code} ({m.name}) is also listed in {self.kommun_seen[m.code]}; "
+                                           f"a kommun belongs to exactly one län")
+                else:
+                    self.kommun_seen[m.code] = f"{entry} kommuner[{j}]"
+                if not m.code.startswith(k.code):
+                    self.add(entry, where, f"kommun {m.code} ({m.name}) does not belong to län {k.code} "
+                                           f"(its code starts with {m.code[:2]})")
+                key = m.name.casefold()
+                if key in self.kommun_names and self.kommun_names[key] != m.code:
+                    self.add(entry, f"kommuner[{j}].name",
+                             f"kommun name {m.name!r} is also used by {self.kommun_names[key]}")
+                self.kommun_names.setdefault(key, m.code)
 
-    # towns and ambiguous terms point at existing kommuner/län
-    if counties:
+    def coverage(self) -> None:
+        """Every län covered by exactly one centre, and each county's centre agrees."""
+        covering: Dict[str, List[str]] = {}
+        for i, c in self.centres:
+            for j, code in enumerate(c.counties):
+                if code in LAN_CODES and self.counties and code not in self.county_codes \
+                        and code not in self.failed_lan:
+                    self.add(f"centres[{i}] ({c.id})", f"counties[{j}]", f"län {code!r} is not in the counties list")
+                covering.setdefault(code, []).append(c.id)
+        if self.centres and self.counties:
+            centre_ids = {c.id for _, c in self.centres}
+            for i, k in self.counties:
+                by = list(dict.fromkeys(covering.get(k.code, [])))   # a duplicated centre is reported once, above
+                self._county_centre(f"counties[{i}] ({k.code})", k, by, centre_ids)
+
+    def _county_centre(self, entry: str, k: Any, by: List[str], centre_ids: set) -> None:
+        """One län: covered by one centre, the one its `centre` names."""
+        if not by and k.code not in self.failed_centre_lan:
+            self.add(entry, "", f"no centre lists län {k.code} in its counties")
+        elif len(by) > 1:
+            self.add(entry, "", f"län {k.code} is covered by more than one centre: {', '.join(by)}")
+        if k.centre in self.failed_centre_ids:
+            pass
+        elif k.centre not in centre_ids:
+            self.add(entry, "centre", f"unknown centre id {k.centre!r}")
+        elif by and k.centre not in by:
+            self.add(entry, "centre", f"{k.centre!r} does not list län {k.code} in its counties "
+                                      f"(covered by {', '.join(by)})")
+
+    def short_forms(self) -> None:
+        """One county per short form."""
+        for i, k in self.counties:
+            for j, f in enumerate(k.short_forms):
+                key = f.casefold()
+                if key in self.forms and self.forms[key] != k.code:
+                    self.add(f"counties[{i}] ({k.code})", f"short_forms[{j}]",
+                             f"{f!r} is also a short form of län {self.forms[key]}")
+                self.forms.setdefault(key, k.code)
+
+    def town_entries(self) -> None:
+        """Towns point at existing kommuner and län, are unique, and are neither kommuner nor other län's forms."""
         seen_towns: Dict[str, int] = {}
-        for i, t in parsed["towns"]:
+        for i, t in self.towns:
             entry = f"towns[{i}] ({t.name})"
-            if t.kommun and t.kommun not in kommun_seen and t.kommun not in failed_kommuner:
-                add(entry, "kommun", f"unknown kommun code {t.kommun!r}")
-            if t.county and t.county not in county_codes and t.county not in failed_lan:
-                add(entry, "county", f"unknown län code {t.county!r}")
+            if t.kommun and t.kommun not in self.kommun_seen and t.kommun not in self.failed_kommuner:
+                self.add(entry, "kommun", f"unknown kommun code {t.kommun!r}")
+            if t.county and t.county not in self.county_codes and t.county not in self.failed_lan:
+                self.add(entry, "county", f"unknown län code {t.county!r}")
             key = t.name.casefold()
             if key in seen_towns:
-                add(entry, "name", f"duplicate town {t.name!r} (also towns[{seen_towns[key]}])")
+                self.add(entry, "name", f"duplicate town {t.name!r} (also towns[{seen_towns[key]}])")
             seen_towns.setdefault(key, i)
-            if key in kommun_names:
-                add(entry, "name", f"{t.name!r} is a kommun name; towns are for places that are not kommuner")
+            if key in self.kommun_names:
+                self.add(entry, "name", f"{t.name!r} is a kommun name; towns are for places that are not kommuner")
             target = t.county or (t.kommun or "")[:2]
-            if key in forms and forms[key] != target:
-                add(entry, "name", f"{t.name!r} is a short form of län {forms[key]} but points to {target}")
-        for i, a in parsed["ambiguous"]:
+            if key in self.forms and self.forms[key] != target:
+                self.add(entry, "name", f"{t.name!r} is a short form of län {self.forms[key]} but points to {target}")
+
+    def ambiguous_entries(self) -> None:
+        """Ambiguous terms point at existing län and kommuner, and a short form's default is its län."""
+        for i, a in self.ambiguous:
             entry = f"ambiguous[{i}] ({a.term})"
             for j, code in enumerate(a.counties):
-                if code not in county_codes and code not in failed_lan:
-                    add(entry, f"counties[{j}]", f"unknown län code {code!r}")
+                if code not in self.county_codes and code not in self.failed_lan:
+                    self.add(entry, f"counties[{j}]", f"unknown län code {code!r}")
             for j, code in enumerate(a.kommuner):
-                if code not in kommun_seen and code not in failed_kommuner:
-                    add(entry, f"kommuner[{j}]", f"unknown kommun code {code!r}")
+                if code not in self.kommun_seen and code not in self.failed_kommuner:
+                    self.add(entry, f"kommuner[{j}]", f"unknown kommun code {code!r}")
             key = a.term.casefold()
-            if key in forms and a.default != forms[key]:
-                add(entry, "default", f"{a.term!r} is a short form of län {forms[key]}; set default: "
-                                      f"\"{forms[key]}\" or remove the short form")
-    return problems
+            if key in self.forms and a.default != self.forms[key]:
+                self.add(entry, "default", f"{a.term!r} is a short form of län {self.forms[key]}; set default: "
+                                           f"\"{self.forms[key]}\" or remove the short form")
+
+
+def _cross_check(fname: str, parsed: Dict[str, List[Tuple[int, Any]]], failed: Dict[str, List[dict]]) -> List[str]:
+    """Consistency across entries. Entries that failed to parse were already reported: what they would
+    have supplied (ids, län, kommuner) is taken from their raw data so no follow-on problem is reported."""
+    check = _CrossCheck(fname, parsed, failed)
+    check.failed_offer_units()
+    check.centre_entries()
+    check.county_entries()
+    check.kommuner()
+    check.coverage()
+    check.short_forms()
+    if check.counties:        # towns and ambiguous terms are checked against the län and kommuner listed
+        check.town_entries()
+        check.ambiguous_entries()
+    return check.problems
 
 
 # ---------------------------------------------------------------- hot-reloading store

@@ -389,109 +389,119 @@ class _Question:
         self.payload = text.startswith("/")
 
 
-def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.PathLike] = None,
-                 url: Any = None, store: Optional[Store] = None, registry: Any = None,
-                 today: Optional[dt.date] = None, in_sql: bool = True) -> Dict[str, Any]:
-    """The report for [since, until] (dates, until included) as a plain JSON-able dict. in_sql=False
-    reads every row whole (what a database without JSON functions gets; tests compare the two)."""
-    tz = timezone()
-    since_d, until_d = period(since, until, today)
-    own = store is None
-    store = store or Store(endpoints, url)
-    ndays = (until_d - since_d).days + 1
-    days = [since_d + dt.timedelta(days=i) for i in range(ndays)]
-    bounds = [_midnight(d, tz) for d in days] + [_midnight(until_d + dt.timedelta(days=1), tz)]
-    start, end = bounds[0], bounds[-1]
-    try:
-        rows = read_rows(store, start, end, in_sql)
-    finally:
-        if own:
-            store.dispose()
+class _Tally:
+    """What one pass over the rows in id order collects: messages per day, questions, answers, feedback."""
 
-    from bot.topics import INTENT_TOPICS
+    def __init__(self, bounds: List[float]) -> None:
+        from bot.topics import INTENT_TOPICS
 
-    day_msgs = [dict() for _ in days]          # channel -> visitor messages
-    day_convs = [dict() for _ in days]         # channel -> set of senders
-    day_bot = [0] * ndays
-    questions_in_period: List[_Question] = []
-    current: Dict[str, Optional[_Question]] = {}     # sender -> question the bot is answering now
-    last_written: Dict[str, _Question] = {}          # sender -> last question typed (not a button)
-    answers: Dict[Tuple[str, str], Dict[str, Any]] = {}
-    feedback: Dict[Tuple[str, str], Dict[str, Any]] = {}
-    unanswered_qs: List[_Question] = []
-    marked = set()
-    feedback_msgs = 0
-    for sender, type_name, ts, f in rows:
+        self.intent_topics = INTENT_TOPICS
+        self.bounds = bounds
+        self.start, self.end = bounds[0], bounds[-1]
+        ndays = len(bounds) - 1
+        self.day_msgs: List[Dict[str, int]] = [dict() for _ in range(ndays)]        # channel -> visitor messages
+        self.day_convs: List[Dict[str, set]] = [dict() for _ in range(ndays)]       # channel -> set of senders
+        self.day_bot = [0] * ndays
+        self.questions_in_period: List[_Question] = []
+        self.current: Dict[str, Optional[_Question]] = {}     # sender -> question the bot is answering now
+        self.last_written: Dict[str, _Question] = {}          # sender -> last question typed (not a button)
+        self.answers: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        self.feedback: Dict[Tuple[str, str], Dict[str, Any]] = {}
+        self.unanswered_qs: List[_Question] = []
+        self.marked: set = set()
+        self.feedback_msgs = 0
+
+    def add(self, sender: str, type_name: str, ts: Any, f: Tuple) -> None:
+        """One event row: a visitor message or a bot message."""
         text, channel, intent, u_topic, p_centre, p_county, n_centre, entities, tag = f
         text = text if isinstance(text, str) else ""
         ts = float(ts or 0.0)
-        in_period = start <= ts < end
+        in_period = self.start <= ts < self.end
         if type_name == "user":
-            fb = feedback_of(text, intent, entities)
-            if fb is not None:
-                current[sender] = None        # the thanks that follows answers no question
-                if in_period and fb["answer_id"]:
-                    feedback_msgs += 1
-                    key = (sender, fb["answer_id"])
-                    prev = feedback.get(key)
-                    comment = fb["comment"] or (prev["comment"] if prev else None)
-                    feedback[key] = {"rating": fb["rating"], "ts": ts, "comment": comment, "channel": channel}
-                continue
-            channel = channel or "okänd"
-            q = _Question(sender, ts, text, channel, in_period,
-                          (u_topic or INTENT_TOPICS.get(intent or ""), p_centre or n_centre, p_county))
-            current[sender] = q
-            if not q.payload:
-                last_written[sender] = q
-            if in_period:
-                i = bisect.bisect_right(bounds, ts) - 1
-                day_msgs[i][channel] = day_msgs[i].get(channel, 0) + 1
-                day_convs[i].setdefault(channel, set()).add(sender)
-                questions_in_period.append(q)
+            self._user(sender, ts, in_period, text, channel, intent, entities,
+                       (u_topic or self.intent_topics.get(intent or ""), p_centre or n_centre, p_county))
         elif type_name == "bot":
-            if in_period:
-                day_bot[bisect.bisect_right(bounds, ts) - 1] += 1
-            q = current.get(sender)
-            if not isinstance(tag, dict) or not tag:
-                continue
-            if q is not None:
-                q.tags.append(tag)
-            answer_id = tag.get("answer_id")
-            if answer_id:
-                key = (sender, answer_id)
-                if key in answers:
-                    answers[key]["answer"] += "\n" + text
-                else:
-                    question = q.text if q else None
-                    if q is not None and q.payload and sender in last_written:
-                        # a button click ("/ask_short_film"): show the written question it followed too
-                        question = f"{last_written[sender].text} · knapp {q.text}"
-                    answers[key] = {"answer": text, "question": question,
-                                    "topic": tag.get("topic"), "centre": tag.get("centre"),
-                                    "county": tag.get("county"), "kind": tag.get("kind"), "ts": ts,
-                                    "in_period": in_period}
-            if tag.get("kind") == "unanswered" and q is not None:
-                target = last_written.get(sender, q) if q.payload else q
-                target.reason = tag.get("reason") or "fallback"
-                if target.in_period and id(target) not in marked:
-                    marked.add(id(target))
-                    unanswered_qs.append(target)
+            self._bot(sender, ts, in_period, text, tag)
 
-    county_names, centre_names = _names(registry)
-    centre_names["okänt"] = "ingen särskild verksamhet"     # rated answers that name no centre (FAQ)
-    topic_names = _TopicNames(_topic_names())
+    def _day(self, ts: float) -> int:
+        """The index of the day ``ts`` falls on."""
+        return bisect.bisect_right(self.bounds, ts) - 1
 
-    def iso(ts: float) -> str:
-        return dt.datetime.fromtimestamp(ts, tz).isoformat(timespec="seconds")
+    def _user(self, sender: str, ts: float, in_period: bool, text: str, channel: Any, intent: Any,
+              entities: Any, understood: Tuple) -> None:
+        """A visitor message: a 👍/👎 or a question the following bot messages answer."""
+        fb = feedback_of(text, intent, entities)
+        if fb is not None:
+            self._feedback(sender, ts, in_period, fb, channel)
+            return
+        channel = channel or "okänd"
+        q = _Question(sender, ts, text, channel, in_period, understood)
+        self.current[sender] = q
+        if not q.payload:
+            self.last_written[sender] = q
+        if in_period:
+            i = self._day(ts)
+            self.day_msgs[i][channel] = self.day_msgs[i].get(channel, 0) + 1
+            self.day_convs[i].setdefault(channel, set()).add(sender)
+            self.questions_in_period.append(q)
 
-    def link(sender: str) -> str:
-        return LINK + quote(sender, safe="")
+    def _feedback(self, sender: str, ts: float, in_period: bool, fb: Dict[str, Any], channel: Any) -> None:
+        """A 👍/👎: the last one per (sender, answer) counts, with the last non-empty comment."""
+        self.current[sender] = None        # the thanks that follows answers no question
+        if in_period and fb["answer_id"]:
+            self.feedback_msgs += 1
+            key = (sender, fb["answer_id"])
+            prev = self.feedback.get(key)
+            comment = fb["comment"] or (prev["comment"] if prev else None)
+            self.feedback[key] = {"rating": fb["rating"], "ts": ts, "comment": comment, "channel": channel}
 
-    # questions: topics, centres, län
+    def _bot(self, sender: str, ts: float, in_period: bool, text: str, tag: Any) -> None:
+        """A bot message: counted, its tag given to the question it answers, its answer and "unanswered" kept."""
+        if in_period:
+            self.day_bot[self._day(ts)] += 1
+        q = self.current.get(sender)
+        if not isinstance(tag, dict) or not tag:
+            return
+        if q is not None:
+            q.tags.append(tag)
+        if tag.get("answer_id"):
+            self._answer(sender, ts, in_period, text, tag, q)
+        if tag.get("kind") == "unanswered" and q is not None:
+            target = self.last_written.get(sender, q) if q.payload else q
+            target.reason = tag.get("reason") or "fallback"
+            if target.in_period and id(target) not in self.marked:
+                self.marked.add(id(target))
+                self.unanswered_qs.append(target)
+
+    def _answer(self, sender: str, ts: float, in_period: bool, text: str, tag: Dict[str, Any],
+                q: Optional[_Question]) -> None:
+        """A tagged answer (the messages of one answer id joined), with the question it answered."""
+        key = (sender, tag["answer_id"])
+        if key in self.answers:
+            self.answers[key]["answer"] += "\n" + text
+            return
+        question = q.text if q else None
+        if q is not None and q.payload and sender in self.last_written:
+            # a button click ("/ask_short_film"): show the written question it followed too
+            question = f"{self.last_written[sender].text} · knapp {q.text}"
+        self.answers[key] = {"answer": text, "question": question,
+                             "topic": tag.get("topic"), "centre": tag.get("centre"),
+                             "county": tag.get("county"), "kind": tag.get("kind"), "ts": ts,
+                             "in_period": in_period}
+
+
+def _period_bounds(since_d: dt.date, until_d: dt.date, tz) -> Tuple[List[dt.date], List[float]]:
+    """The days of the period and their midnights (one more than days: the end of the last)."""
+    days = [since_d + dt.timedelta(days=i) for i in range((until_d - since_d).days + 1)]
+    return days, [_midnight(d, tz) for d in days] + [_midnight(until_d + dt.timedelta(days=1), tz)]
+
+
+def _asked_about(questions: List[_Question]) -> Tuple[Dict[str, int], Dict[str, int], Dict[str, int]]:
+    """(topics, centres, län) -> questions: from the answers' tags, else from the question's understanding."""
     topics: Dict[str, int] = {}
     centres: Dict[str, int] = {}
     counties: Dict[str, int] = {}
-    for q in questions_in_period:
+    for q in questions:
         t_topics = {t.get("topic") for t in q.tags if t.get("topic")}
         t_centres = {t.get("centre") for t in q.tags if t.get("centre")}
         t_counties = {t.get("county") for t in q.tags if t.get("county")}
@@ -501,21 +511,38 @@ def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.Pa
             centres[name] = centres.get(name, 0) + 1
         for name in t_counties or ({q.county} if q.county else ()):
             counties[str(name)] = counties.get(str(name), 0) + 1
+    return topics, centres, counties
 
-    # unanswered
-    items = [{"text": q.text, "reason": q.reason, "ts": q.ts, "time": iso(q.ts), "sender": q.sender,
-              "link": link(q.sender)} for q in unanswered_qs]
+
+def _iso(ts: float, tz) -> str:
+    """A timestamp as local ISO time to the second."""
+    return dt.datetime.fromtimestamp(ts, tz).isoformat(timespec="seconds")
+
+
+def _link(sender: str) -> str:
+    """The staff page's transcript link of a sender."""
+    return LINK + quote(sender, safe="")
+
+
+def _unanswered(questions: List[_Question], tz) -> Dict[str, Any]:
+    """The unanswered questions: total, per reason, and near-identical texts grouped."""
+    items = [{"text": q.text, "reason": q.reason, "ts": q.ts, "time": _iso(q.ts, tz), "sender": q.sender,
+              "link": _link(q.sender)} for q in questions]
     reasons: Dict[str, int] = {}
     for it in items:
         reasons[it["reason"]] = reasons.get(it["reason"], 0) + 1
+    return {"total": len(items), "reasons": dict(sorted(reasons.items())), "groups": group_texts(items)}
 
-    # feedback
+
+def _feedback_summary(tally: _Tally, tz, topic_names: Dict[str, str],
+                      centre_names: Dict[str, str]) -> Dict[str, Any]:
+    """👍/👎 counts and rates per topic and centre of the rated answer, and every 👎 with its context."""
     fb_topics: Dict[str, List[int]] = {}
     fb_centres: Dict[str, List[int]] = {}
     up = down = 0
     down_list = []
-    for (sender, answer_id), fb in feedback.items():
-        ans = answers.get((sender, answer_id)) or {}
+    for (sender, answer_id), fb in tally.feedback.items():
+        ans = tally.answers.get((sender, answer_id)) or {}
         is_up = fb["rating"] == "up"
         up += is_up
         down += not is_up
@@ -524,37 +551,77 @@ def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.Pa
         if not is_up:
             down_list.append({
                 "answer_id": answer_id, "answer": ans.get("answer"), "question": ans.get("question"),
-                "comment": fb["comment"], "sender": sender, "time": iso(fb["ts"]), "ts": fb["ts"],
+                "comment": fb["comment"], "sender": sender, "time": _iso(fb["ts"], tz), "ts": fb["ts"],
                 "channel": fb["channel"], "topic": ans.get("topic"),
                 "topic_name": topic_names.get(ans.get("topic") or "", ans.get("topic")), "centre": ans.get("centre"),
-                "centre_name": centre_names.get(ans.get("centre") or ""), "link": link(sender)})
+                "centre_name": centre_names.get(ans.get("centre") or ""), "link": _link(sender)})
     down_list.sort(key=lambda d: d["ts"])
+    return {"up": up, "down": down, "rate": _rate(up, down),
+            "topics": _rates(fb_topics, topic_names, "topic"),
+            "centres": _rates(fb_centres, centre_names, "id"),
+            "down_list": down_list}
 
+
+def _per_day(tally: _Tally, days: List[dt.date]) -> Tuple[List[Dict[str, Any]], Dict[str, Dict[str, Any]], set]:
+    """(a row per day, totals per channel, every sender of the period) of the visitor and bot messages."""
     channel_totals: Dict[str, Dict[str, Any]] = {}
     day_rows = []
-    all_senders = set()
+    all_senders: set = set()
     for i, day in enumerate(days):
         chans = {}
-        senders_today = set()
-        for ch in sorted(set(day_msgs[i]) | set(day_convs[i])):
-            convs = day_convs[i].get(ch, set())
-            chans[ch] = {"conversations": len(convs), "messages": day_msgs[i].get(ch, 0)}
+        senders_today: set = set()
+        for ch in sorted(set(tally.day_msgs[i]) | set(tally.day_convs[i])):
+            convs = tally.day_convs[i].get(ch, set())
+            chans[ch] = {"conversations": len(convs), "messages": tally.day_msgs[i].get(ch, 0)}
             senders_today |= convs
             tot = channel_totals.setdefault(ch, {"senders": set(), "messages": 0})
             tot["senders"] |= convs
-            tot["messages"] += day_msgs[i].get(ch, 0)
+            tot["messages"] += tally.day_msgs[i].get(ch, 0)
         all_senders |= senders_today
         day_rows.append({"day": day.isoformat(), "conversations": len(senders_today),
-                         "messages": sum(day_msgs[i].values()), "bot_messages": day_bot[i], "channels": chans})
+                         "messages": sum(tally.day_msgs[i].values()), "bot_messages": tally.day_bot[i],
+                         "channels": chans})
+    return day_rows, channel_totals, all_senders
 
-    def ranked(counts: Dict[str, int], names: Dict[str, str], key: str) -> List[Dict[str, Any]]:
-        return [{key: k, "name": names.get(k, k), "questions": n}
-                for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
-    def rates(table: Dict[str, List[int]], names: Dict[str, str], key: str) -> List[Dict[str, Any]]:
-        return [{key: k, "name": names.get(k, k), "up": u, "down": d, "rate": _rate(u, d)}
-                for k, (u, d) in sorted(table.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), kv[0]))]
+def _ranked(counts: Dict[str, int], names: Dict[str, str], key: str) -> List[Dict[str, Any]]:
+    """Question counts, most asked first, each with its name."""
+    return [{key: k, "name": names.get(k, k), "questions": n}
+            for k, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
+
+def _rates(table: Dict[str, List[int]], names: Dict[str, str], key: str) -> List[Dict[str, Any]]:
+    """[up, down] counts with their rate, most rated first, each with its name."""
+    return [{key: k, "name": names.get(k, k), "up": u, "down": d, "rate": _rate(u, d)}
+            for k, (u, d) in sorted(table.items(), key=lambda kv: (-(kv[1][0] + kv[1][1]), kv[0]))]
+
+
+def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.PathLike] = None,
+                 url: Any = None, store: Optional[Store] = None, registry: Any = None,
+                 today: Optional[dt.date] = None, in_sql: bool = True) -> Dict[str, Any]:
+    """The report for [since, until] (dates, until included) as a plain JSON-able dict. in_sql=False
+    reads every row whole (what a database without JSON functions gets; tests compare the two)."""
+    tz = timezone()
+    since_d, until_d = period(since, until, today)
+    days, bounds = _period_bounds(since_d, until_d, tz)
+    own = store is None
+    store = store or Store(endpoints, url)
+    try:
+        rows = read_rows(store, bounds[0], bounds[-1], in_sql)
+    finally:
+        if own:
+            store.dispose()
+    tally = _Tally(bounds)
+    for sender, type_name, ts, f in rows:
+        tally.add(sender, type_name, ts, f)
+
+    county_names, centre_names = _names(registry)
+    centre_names["okänt"] = "ingen särskild verksamhet"     # rated answers that name no centre (FAQ)
+    topic_names = _TopicNames(_topic_names())
+    topics, centres, counties = _asked_about(tally.questions_in_period)
+    unanswered = _unanswered(tally.unanswered_qs, tz)
+    feedback = _feedback_summary(tally, tz, topic_names, centre_names)
+    day_rows, channel_totals, all_senders = _per_day(tally, days)
     return {
         "period": {"since": since_d.isoformat(), "until": until_d.isoformat(), "timezone": str(tz)},
         "store": store.name,
@@ -562,24 +629,20 @@ def build_report(since: Any = None, until: Any = None, endpoints: Optional[os.Pa
         "totals": {
             "conversations": len(all_senders),
             "messages": sum(d["messages"] for d in day_rows),
-            "bot_messages": sum(day_bot),
-            "answers": sum(1 for a in answers.values() if a["in_period"]),
-            "unanswered": len(items),
-            "feedback_messages": feedback_msgs,
-            "feedback_up": up, "feedback_down": down,
+            "bot_messages": sum(tally.day_bot),
+            "answers": sum(1 for a in tally.answers.values() if a["in_period"]),
+            "unanswered": unanswered["total"],
+            "feedback_messages": tally.feedback_msgs,
+            "feedback_up": feedback["up"], "feedback_down": feedback["down"],
         },
         "channels": {ch: {"conversations": len(v["senders"]), "messages": v["messages"]}
                      for ch, v in sorted(channel_totals.items())},
         "days": day_rows,
-        "counties": ranked(counties, county_names, "code"),
-        "centres": ranked(centres, centre_names, "id"),
-        "topics": ranked(topics, topic_names, "topic"),
-        "unanswered": {"total": len(items), "reasons": dict(sorted(reasons.items())),
-                       "groups": group_texts(items)},
-        "feedback": {"up": up, "down": down, "rate": _rate(up, down),
-                     "topics": rates(fb_topics, topic_names, "topic"),
-                     "centres": rates(fb_centres, centre_names, "id"),
-                     "down_list": down_list},
+        "counties": _ranked(counties, county_names, "code"),
+        "centres": _ranked(centres, centre_names, "id"),
+        "topics": _ranked(topics, topic_names, "topic"),
+        "unanswered": unanswered,
+        "feedback": feedback,
     }
 
 

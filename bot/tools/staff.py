@@ -30,7 +30,7 @@ import secrets
 import time
 from collections import deque
 from pathlib import Path
-from typing import Any, Deque, Dict, Optional
+from typing import Any, Deque, Dict, Optional, Tuple
 from urllib.parse import urlsplit
 
 from bot.paths import ROOT
@@ -180,189 +180,255 @@ def same_origin(request) -> bool:
     return parts.scheme in ("http", "https") and parts.netloc.lower() == (request.host or "").lower()
 
 
-def add_routes(app, token: Optional[str], endpoints: Optional[os.PathLike] = None,
-               staff_dir: Path = STAFF_DIR) -> None:
-    """Register /staff on an aiohttp app: closed (404) without a token, else the login and the pages."""
+def _response(body: Any, status: int = 200, content_type: str = TYPES[".html"]) -> Any:
+    """A response with the staff pages' security headers (text for a str body, bytes otherwise)."""
     from aiohttp import web
 
-    if token is None or token_problem(token):
-        async def closed(_request: web.Request) -> web.Response:
-            raise web.HTTPNotFound()
+    headers = {**HEADERS, "Content-Type": content_type}
+    if isinstance(body, str):
+        return web.Response(text=body, status=status, headers=headers)
+    return web.Response(body=body, status=status, headers=headers)
 
-        app.router.add_route("*", "/staff", closed)
-        app.router.add_route("*", "/staff/{tail:.*}", closed)
-        return
 
-    sessions = session_store(endpoints)
-    failures: Dict[str, Deque[float]] = {}
-    expected = hashlib.sha256(token.encode("utf-8")).digest()
-    holder: Dict[str, Any] = {}
+def _as_json(data: Any, status: int = 200) -> Any:
+    """A JSON response."""
+    return _response(json.dumps(data, ensure_ascii=False), status, "application/json; charset=utf-8")
 
-    def store():
+
+async def _in_thread(fn, *args, **kwargs):
+    """``fn(*args, **kwargs)`` in the default executor, so a slow database does not block the server."""
+    return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kwargs))
+
+
+async def _closed(_request) -> Any:
+    """Everything under /staff when no token opens it."""
+    from aiohttp import web
+
+    raise web.HTTPNotFound()
+
+
+class StaffSite:
+    """The handlers of an open /staff: sessions, the login with its failure count, pages and JSON endpoints."""
+
+    def __init__(self, token: str, endpoints: Optional[os.PathLike] = None, staff_dir: Path = STAFF_DIR) -> None:
+        self.sessions = session_store(endpoints)
+        self.failures: Dict[str, Deque[float]] = {}
+        self.expected = hashlib.sha256(token.encode("utf-8")).digest()
+        self.endpoints = endpoints
+        self.staff_dir = staff_dir
+        self._store: Any = None
+
+    # --- helpers
+
+    def store(self) -> Any:
+        """The tracker store, opened on first use (a bad endpoints file raises ReportError and is not kept)."""
         from bot.tools.report import Store
 
-        if "store" not in holder:
-            holder["store"] = Store(endpoints)     # raises ReportError (a bad endpoints file): not kept
-        return holder["store"]
+        if self._store is None:
+            self._store = Store(self.endpoints)
+        return self._store
 
-    def page(name: str, status: int = 200, replace: Optional[Dict[str, str]] = None) -> web.Response:
-        path = staff_dir / name
+    def page(self, name: str, status: int = 200, replace: Optional[Dict[str, str]] = None) -> Any:
+        """A static page of staff_dir, with placeholders replaced."""
+        path = self.staff_dir / name
         body = path.read_text(encoding="utf-8")
         for old, new in (replace or {}).items():
             body = body.replace(old, new)
-        return web.Response(text=body, status=status, headers={**HEADERS, "Content-Type": TYPES[path.suffix]})
+        return _response(body, status, TYPES[path.suffix])
 
-    def as_json(data: Any, status: int = 200) -> web.Response:
-        return web.Response(text=json.dumps(data, ensure_ascii=False), status=status,
-                            headers={**HEADERS, "Content-Type": "application/json; charset=utf-8"})
+    def logged_in(self, request) -> bool:
+        """The request carries a valid session cookie."""
+        return self.sessions.valid(request.cookies.get(COOKIE))
 
-    def logged_in(request: web.Request) -> bool:
-        return sessions.valid(request.cookies.get(COOKIE))
+    def _locked(self, client: str, now: float) -> Tuple[Deque[float], bool]:
+        """(the client's recent failures, expired ones dropped; whether it has too many to try again)."""
+        recent = self.failures.setdefault(client, deque())
+        while recent and recent[0] < now - FAILURE_WINDOW:
+            recent.popleft()
+        return recent, len(recent) >= MAX_FAILURES
 
-    @web.middleware
-    async def guard(request: web.Request, handler):
+    # --- middleware and pages
+
+    async def guard(self, request, handler):
+        """Under /staff: POSTs only from this origin, pages and API only with a session."""
+        from aiohttp import web
+
         path = request.path
         if path != "/staff" and not path.startswith("/staff/"):
             return await handler(request)
         if request.method == "POST" and not same_origin(request):
-            return as_json({"error": "förfrågan kom inte från personalsidan"}, 403)
-        if path in PUBLIC or logged_in(request):
+            return _as_json({"error": "förfrågan kom inte från personalsidan"}, 403)
+        if path in PUBLIC or self.logged_in(request):
             return await handler(request)
         if path.startswith("/staff/api/"):
-            return as_json({"error": "inte inloggad"}, 401)
+            return _as_json({"error": "inte inloggad"}, 401)
         raise web.HTTPSeeOther("/staff/login", headers=HEADERS)
 
-    async def login_form(request: web.Request) -> web.Response:
-        if logged_in(request):
-            raise web.HTTPSeeOther("/staff", headers=HEADERS)
-        return page("login.html", replace={"<!--error-->": ""})
+    async def login_form(self, request) -> Any:
+        """GET /staff/login: the form, or the staff page for a session."""
+        from aiohttp import web
 
-    async def login(request: web.Request) -> web.Response:
+        if self.logged_in(request):
+            raise web.HTTPSeeOther("/staff", headers=HEADERS)
+        return self.page("login.html", replace={"<!--error-->": ""})
+
+    async def login(self, request) -> Any:
+        """POST /staff/login: the right token starts a session; a wrong one counts as a failure."""
+        from aiohttp import web
+
         client = request.remote or "?"
-        recent = failures.setdefault(client, deque())
         now = time.time()
-        while recent and recent[0] < now - FAILURE_WINDOW:
-            recent.popleft()
-        if len(recent) >= MAX_FAILURES:
-            return page("login.html", 429, {"<!--error-->": LOGIN_LOCKED})
+        recent, locked = self._locked(client, now)
+        if locked:
+            return self.page("login.html", 429, {"<!--error-->": LOGIN_LOCKED})
         form = await request.post()
         given = form.get("token")
         given = given.strip().encode("utf-8") if isinstance(given, str) else b""
         # digests of equal length, so the comparison does not even tell the token's length
-        if not hmac.compare_digest(hashlib.sha256(given).digest(), expected):
+        if not hmac.compare_digest(hashlib.sha256(given).digest(), self.expected):
             recent.append(now)
             await asyncio.sleep(0.2)        # a guess costs time
-            return page("login.html", 401, {"<!--error-->": LOGIN_ERROR})
-        failures.pop(client, None)
-        sessions.drop(request.cookies.get(COOKIE))
+            return self.page("login.html", 401, {"<!--error-->": LOGIN_ERROR})
+        self.failures.pop(client, None)
+        self.sessions.drop(request.cookies.get(COOKIE))
         resp = web.HTTPSeeOther("/staff", headers=HEADERS)
         secure = request.secure or request.headers.get("X-Forwarded-Proto", "").lower() == "https"
-        resp.set_cookie(COOKIE, sessions.new(), path="/staff", httponly=True, samesite="Strict",
-                        secure=secure, max_age=int(sessions.ttl))
+        resp.set_cookie(COOKIE, self.sessions.new(), path="/staff", httponly=True, samesite="Strict",
+                        secure=secure, max_age=int(self.sessions.ttl))
         raise resp
 
-    async def logout(request: web.Request) -> web.Response:
-        sessions.drop(request.cookies.get(COOKIE))
+    async def logout(self, request) -> Any:
+        """POST /staff/logout: the session ends."""
+        from aiohttp import web
+
+        self.sessions.drop(request.cookies.get(COOKIE))
         resp = web.HTTPSeeOther("/staff/login", headers=HEADERS)
         resp.del_cookie(COOKIE, path="/staff")
         raise resp
 
-    async def index(_request: web.Request) -> web.Response:
-        return page("index.html")
+    async def index(self, _request) -> Any:
+        """GET /staff: the report page."""
+        return self.page("index.html")
 
-    async def transcript_page(_request: web.Request) -> web.Response:
-        return page("conversation.html")
+    async def transcript_page(self, _request) -> Any:
+        """GET /staff/conversation: the transcript page."""
+        return self.page("conversation.html")
 
-    async def asset(request: web.Request) -> web.Response:
+    async def asset(self, request) -> Any:
+        """GET /staff/assets/{name}: a script, style sheet or image of staff_dir."""
+        from aiohttp import web
+
         name = request.match_info["name"]
-        path = staff_dir / name
+        path = self.staff_dir / name
         if "/" in name or name.startswith(".") or path.suffix not in (".js", ".css", ".svg") or not path.is_file():
             raise web.HTTPNotFound()
-        return web.Response(body=path.read_bytes(), headers={**HEADERS, "Content-Type": TYPES[path.suffix]})
+        return _response(path.read_bytes(), content_type=TYPES[path.suffix])
 
-    async def login_css(_request: web.Request) -> web.Response:
-        return web.Response(body=(staff_dir / "login.css").read_bytes(),
-                            headers={**HEADERS, "Content-Type": TYPES[".css"]})
+    async def login_css(self, _request) -> Any:
+        """GET /staff/login.css: the login form's style sheet (served without a session)."""
+        return _response((self.staff_dir / "login.css").read_bytes(), content_type=TYPES[".css"])
 
-    async def in_thread(fn, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(None, lambda: fn(*args, **kwargs))
+    # --- JSON endpoints
 
-    async def api_report(request: web.Request) -> web.Response:
+    async def api_report(self, request) -> Any:
+        """GET /staff/api/report?since=&until=: the report of a period."""
         from bot.tools.report import ReportError, build_report, period
 
         try:
             since, until = period(request.query.get("since"), request.query.get("until"))
         except ReportError as exc:
-            return as_json({"error": str(exc)}, 400)
+            return _as_json({"error": str(exc)}, 400)
         try:
-            return as_json(await in_thread(build_report, since, until, store=store()))
+            return _as_json(await _in_thread(build_report, since, until, store=self.store()))
         except ReportError as exc:
-            return as_json({"error": str(exc)}, 503)
+            return _as_json({"error": str(exc)}, 503)
 
-    async def api_conversation(request: web.Request) -> web.Response:
+    async def api_conversation(self, request) -> Any:
+        """GET /staff/api/conversation?sender=: one visitor's transcript."""
         from bot.tools.report import ReportError, conversation
 
         sender = request.query.get("sender", "")
         if not sender:
-            return as_json({"error": "ange sender"}, 400)
+            return _as_json({"error": "ange sender"}, 400)
         try:
-            result = await in_thread(conversation, sender, store=store())
+            result = await _in_thread(conversation, sender, store=self.store())
         except ReportError as exc:
-            return as_json({"error": str(exc)}, 503)
+            return _as_json({"error": str(exc)}, 503)
         if not result["messages"]:
-            return as_json({"error": f"inget samtal med id {sender}"}, 404)
-        return as_json(result)
+            return _as_json({"error": f"inget samtal med id {sender}"}, 404)
+        return _as_json(result)
 
-    async def api_stale(_request: web.Request) -> web.Response:
+    async def api_stale(self, _request) -> Any:
+        """GET /staff/api/stale: the registry facts due for checking."""
         from bot.tools import upkeep
         try:
-            facts = await in_thread(upkeep.stale)
+            facts = await _in_thread(upkeep.stale)
         except ValueError as exc:
-            return as_json({"error": str(exc)}, 503)
-        return as_json({"facts": facts})
+            return _as_json({"error": str(exc)}, 503)
+        return _as_json({"facts": facts})
 
-    async def api_confirm(request: web.Request) -> web.Response:
+    async def api_confirm(self, request) -> Any:
+        """POST /staff/api/confirm {centre, kind?, key?, by}: facts checked and still right."""
         if request.content_type != "application/json":
-            return as_json({"error": "skicka JSON"}, 415)
+            return _as_json({"error": "skicka JSON"}, 415)
         try:
             body = await request.json()
         except ValueError:
             body = None
         if not isinstance(body, dict):
-            return as_json({"error": "skicka ett JSON-objekt"}, 400)
+            return _as_json({"error": "skicka ett JSON-objekt"}, 400)
         centre, kind, key, by = (body.get(k) for k in ("centre", "kind", "key", "by"))
         by = by.strip() if isinstance(by, str) else ""
         if not isinstance(centre, str) or not centre:
-            return as_json({"error": "ange vilken verksamhet (centre)"}, 400)
+            return _as_json({"error": "ange vilken verksamhet (centre)"}, 400)
         if not by:
-            return as_json({"error": "skriv ditt namn, så syns vem som bekräftade"}, 400)
+            return _as_json({"error": "skriv ditt namn, så syns vem som bekräftade"}, 400)
         if any(v is not None and not isinstance(v, str) for v in (kind, key)):
-            return as_json({"error": "kind och key är text"}, 400)
+            return _as_json({"error": "kind och key är text"}, 400)
         from bot.tools import upkeep
         try:
-            n = await in_thread(upkeep.confirm, centre, kind=kind or None, key=key or None, by=by[:80])
+            n = await _in_thread(upkeep.confirm, centre, kind=kind or None, key=key or None, by=by[:80])
         except ValueError as exc:
-            return as_json({"error": str(exc)}, 400)
-        return as_json({"confirmed": n, "centre": centre, "kind": kind, "key": key, "by": by[:80]})
+            return _as_json({"error": str(exc)}, 400)
+        return _as_json({"confirmed": n, "centre": centre, "kind": kind, "key": key, "by": by[:80]})
 
-    app.middlewares.append(guard)
-    r = app.router
-    r.add_get("/staff", index)
-    r.add_get("/staff/", index)
-    r.add_get("/staff/login", login_form)
-    r.add_post("/staff/login", login)
-    r.add_get("/staff/login.css", login_css)
-    r.add_post("/staff/logout", logout)
-    r.add_get("/staff/conversation", transcript_page)
-    r.add_get("/staff/assets/{name}", asset)
-    r.add_get("/staff/api/report", api_report)
-    r.add_get("/staff/api/conversation", api_conversation)
-    r.add_get("/staff/api/stale", api_stale)
-    r.add_post("/staff/api/confirm", api_confirm)
+    async def other(self, request) -> Any:
+        """Anything else under /staff: 404 (JSON under /staff/api/)."""
+        from aiohttp import web
 
-    async def other(request: web.Request) -> web.Response:
         if request.path.startswith("/staff/api/"):
-            return as_json({"error": "finns inte"}, 404)
+            return _as_json({"error": "finns inte"}, 404)
         raise web.HTTPNotFound()
 
-    r.add_route("*", "/staff/{tail:.*}", other)
+
+def add_routes(app, token: Optional[str], endpoints: Optional[os.PathLike] = None,
+               staff_dir: Path = STAFF_DIR) -> None:
+    """Register /staff on an aiohttp app: closed (404) without a token, else the login and the pages."""
+    from aiohttp import web
+
+    r = app.router
+    if token is None or token_problem(token):
+        r.add_route("*", "/staff", _closed)
+        r.add_route("*", "/staff/{tail:.*}", _closed)
+        return
+    site = StaffSite(token, endpoints, staff_dir)
+
+    @web.middleware
+    async def guard(request, handler):
+        """The site's guard as aiohttp middleware."""
+        return await site.guard(request, handler)
+
+    app.middlewares.append(guard)
+    r.add_get("/staff", site.index)
+    r.add_get("/staff/", site.index)
+    r.add_get("/staff/login", site.login_form)
+    r.add_post("/staff/login", site.login)
+    r.add_get("/staff/login.css", site.login_css)
+    r.add_post("/staff/logout", site.logout)
+    r.add_get("/staff/conversation", site.transcript_page)
+    r.add_get("/staff/assets/{name}", site.asset)
+    r.add_get("/staff/api/report", site.api_report)
+    r.add_get("/staff/api/conversation", site.api_conversation)
+    r.add_get("/staff/api/stale", site.api_stale)
+    r.add_post("/staff/api/confirm", site.api_confirm)
+    r.add_route("*", "/staff/{tail:.*}", site.other)
