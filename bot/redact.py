@@ -3,7 +3,7 @@
     redact("ring mig på 070-123 45 67") -> Redaction(text="ring mig på [telefonnummer borttaget]",
                                                    kinds=["phone"], counts={"phone": 1})
 
-Used by every input channel before a UserMessage is built (bot/channels/privacy.py), so nothing
+Used by every input channel before a UserMessage is built (bot/glue/patches/privacy.py), so nothing
 unredacted reaches Rasa's processor, the tracker store or the logs, and by `python -m bot purge`
 (--dry-run counts, --redact rewrites stored events). Kinds, detected in this order on non-overlapping spans:
 

@@ -1,4 +1,4 @@
-"""The action-server call's plain-HTTP path (bot/channels/action_guard.py) against real loopback servers:
+"""The action-server call's plain-HTTP path (bot/glue/patches/action_guard.py) against real loopback servers:
 keep-alive reuse, a connection the server closed, errors and timeouts as Rasa's endpoint reports them."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import List
 
 import pytest
 
-from bot.channels import action_guard
+from bot.glue.patches import action_guard
 
 
 class _Endpoint:

@@ -1,4 +1,4 @@
-"""ResponseValidator (bot/channels/action_guard.py) gives Rasa's verdict on action-server replies: generated
+"""ResponseValidator (bot/glue/patches/action_guard.py) gives Rasa's verdict on action-server replies: generated
 replies, valid and broken, checked against jsonschema with Rasa's full response schema."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.channels.action_guard import ResponseValidator
+from bot.glue.patches.action_guard import ResponseValidator
 
 
 def _schema():

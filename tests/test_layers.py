@@ -16,7 +16,7 @@ BOT = ROOT / "bot"
 LAYERS = ("glue", "channels", "tools")
 CORE = sorted(p.stem for p in BOT.glob("*.py") if p.stem not in ("__init__", "__main__"))
 GLUE_AND_CHANNELS = sorted(str(p.relative_to(ROOT)) for layer in ("glue", "channels")
-                           for p in (BOT / layer).glob("*.py"))
+                           for p in (BOT / layer).rglob("*.py"))
 
 NO_RASA = """
 import builtins, importlib, sys

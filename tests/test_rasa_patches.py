@@ -1,4 +1,4 @@
-"""bot/glue/rasa_patches.py: every patched Rasa target still exists with the signature the patch was written
+"""bot/glue/patches/__init__.py: every patched Rasa target still exists with the signature the patch was written
 against; another Rasa series stops the start with one clear line; the patches are installed from one place."""
 from __future__ import annotations
 
@@ -12,8 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.glue import rasa_patches
-
+from bot.glue import patches as rasa_patches
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -76,5 +75,5 @@ def test_patches_are_installed_from_one_place():
         text = path.read_text(encoding="utf-8")
         for m in re.finditer(r"^\s*(?!def )[\w.]*(install_all|\binstall)\(\)", text, re.M):
             calls.append((path.relative_to(ROOT).as_posix(), m.group(1)))
-    outside = [c for c in calls if c[0] != "bot/glue/rasa_patches.py"]
+    outside = [c for c in calls if c[0] != "bot/glue/patches/__init__.py"]
     assert outside == [("bot/glue/nlu_components.py", "install_all")], calls

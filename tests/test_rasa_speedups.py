@@ -1,4 +1,4 @@
-"""bot/glue/rasa_speedups.py: the prediction graph run in order gives what Rasa's dask runner gives; slots copy
+"""bot/glue/patches/speedups.py: the prediction graph run in order gives what Rasa's dask runner gives; slots copy
 like copy.copy did; training runs keep Rasa's runner."""
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ def test_conversation_predictions_equal_the_dask_runner(agent):
 
 def test_training_runs_keep_rasas_runner(monkeypatch):
     from rasa.engine.runner.dask import DaskGraphRunner
-    import bot.glue.rasa_speedups as speedups
+    import bot.glue.patches.speedups as speedups
 
     class Context:
         model_id = None  # what rasa.engine.training.graph_trainer gives its runners

@@ -1,1 +1,2 @@
-"""Channel glue for Rasa (this package may import Rasa)."""
+"""Input channels (credentials.yml): REST, socket.io and Slack, all behind one input contract; they may import
+Rasa, the glue and the core, never bot.tools."""

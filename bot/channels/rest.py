@@ -25,8 +25,8 @@ Each reply message may carry `metadata: {"filmbot": {...}, "filmbot_lang": ...}`
 answer_id a client needs to rate the answer), on the last part of a bot message split at blank lines.
 The limits, the cleaning and the refusals are the shared input contract of bot.channels.input_contract
 (socket.io and Slack apply the same); a refused request is logged as one WARNING line.
-The bounded, graceful action-server calls (bot.channels.action_guard) are installed with the other patches
-of Rasa by bot/glue/rasa_patches.py when Rasa loads the model.
+The bounded, graceful action-server calls (bot.glue.patches.action_guard) are installed with the other patches
+of Rasa by bot/glue/patches/__init__.py when Rasa loads the model.
 """
 from __future__ import annotations
 
@@ -44,7 +44,7 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from bot import feedback
-from bot.channels import action_guard
+from bot.glue.patches import action_guard
 from bot.channels.input_contract import MAX_BODY_BYTES, MAX_MESSAGE_CHARS, clean_text
 from bot.channels.input_contract import Rejected as BadRequest
 

@@ -1,4 +1,5 @@
-"""Rasa NLU components for Swedish (the only bot/ module besides channels/ that imports Rasa).
+"""Rasa NLU components for Swedish: tokenizer, place extractor, NumPy-predicting DIET and ResponseSelector, and the
+registry understanding step; importing this module installs the bot's patches of Rasa (bot.glue.patches).
 
 SwedishTokenizer: spaCy's Swedish tokenizer. Uses the `sv_core_news_sm` pipeline (lemmas) when that
 package is installed, and spaCy's bundled Swedish language data (`spacy.blank("sv")`) otherwise, so the
@@ -272,8 +273,8 @@ class FaqResponseSelector(NumpyInferenceMixin, ResponseSelector):
 
 
 # Every model's pipeline imports this module: the one place the bot's patches of Rasa are installed
-# (bot/glue/rasa_patches.py: bounded action calls, personal data removed before Rasa stores a message, the
+# (bot/glue/patches/__init__.py: bounded action calls, personal data removed before Rasa stores a message, the
 # prediction graph without dask), however Rasa is started (rasa run, rasa shell); it stops on another Rasa.
-from bot.glue import rasa_patches as _rasa_patches  # noqa: E402
+import bot.glue.patches as _rasa_patches  # noqa: E402
 
 _rasa_patches.install_all()

@@ -63,29 +63,6 @@ class _Loaded:
     ids: Optional[List[int]] = field(default=None)   # ids of tracker.events[carried:stored], if known
 
 
-def _install_event_type_cache() -> None:
-    """Rasa resolves every event's class by walking all Event subclasses (all_subclasses, recursive)
-    for each event it deserialises; a dict per process gives the same answer."""
-    from rasa.shared.core import events as rasa_events
-
-    if getattr(rasa_events.Event.resolve_by_type, "_filmbot_cached", False):
-        return
-    original = rasa_events.Event.resolve_by_type
-    cache: Dict[str, Any] = {}
-
-    def resolve_by_type(type_name: Text, default: Any = None) -> Any:
-        cls = cache.get(type_name)
-        if cls is None:
-            cls = original(type_name, default)
-            if cls is not None and getattr(cls, "type_name", None) == type_name:
-                cache[type_name] = cls
-        return cls
-
-    resolve_by_type._filmbot_cached = True  # type: ignore[attr-defined]
-    rasa_events.Event.resolve_by_type = staticmethod(resolve_by_type)  # type: ignore[assignment]
-
-
-_install_event_type_cache()
 
 
 class WindowedSQLTrackerStore(SQLTrackerStore):

@@ -1,4 +1,5 @@
-"""Every change this bot makes to Rasa's own behaviour, in one place, installed once by `install_all()`.
+"""Every change this bot makes to Rasa's own behaviour, in one folder, installed once by `install_all()`:
+action_guard.py (action-server calls), privacy.py (personal data out before Rasa stores it), speedups.py.
 
 `install_all()` runs when Rasa loads the model (the last lines of bot/glue/nlu_components.py, which every model's
 pipeline imports, so `rasa run`, `rasa shell` and the tests all get it) and refuses to start on any Rasa
@@ -24,35 +25,43 @@ class Patch:
 
 
 def _action_guard() -> None:
-    from bot.channels import action_guard
+    from bot.glue.patches import action_guard
     action_guard.install()
 
 
 def _privacy() -> None:
-    from bot.channels import privacy
+    from bot.glue.patches import privacy
     privacy.install()
 
 
 def _speedups() -> None:
-    from bot.glue import rasa_speedups
+    from bot.glue.patches import speedups as rasa_speedups
     rasa_speedups.install()
+
+
+def _event_type_cache() -> None:
+    from bot.glue.patches import speedups as rasa_speedups
+    rasa_speedups.install_event_type_cache()
 
 
 PATCHES: List[Patch] = [
     Patch("rasa.core.actions.action:RemoteAction.run", "(self, output_channel, nlg, tracker, domain)",
           "bounded action-server calls: a slow or dead action server gets a 'cannot answer now' reply, not a "
-          "hung conversation (bot/channels/action_guard.py)", _action_guard),
+          "hung conversation (bot/glue/patches/action_guard.py)", _action_guard),
     Patch("rasa.core.actions.action:RemoteAction._validate_action_result", "(self, result)",
-          "the action response schema compiled once, not on every call (bot/channels/action_guard.py)",
+          "the action response schema compiled once, not on every call (bot/glue/patches/action_guard.py)",
           _action_guard),
     Patch("rasa.core.agent:Agent.handle_message", "(self, message)",
-          "personal data removed from every channel's message before Rasa stores it (bot/channels/privacy.py)",
+          "personal data removed from every channel's message before Rasa stores it (bot/glue/patches/privacy.py)",
           _privacy),
     Patch("rasa.engine.runner.dask:DaskGraphRunner.run", "(self, inputs=None, targets=None)",
           "the prediction graph run in order without dask's per-call overhead; training unchanged "
-          "(bot/glue/rasa_speedups.py)", _speedups),
+          "(bot/glue/patches/speedups.py)", _speedups),
     Patch("rasa.shared.core.slots:Slot.__copy__", "",
-          "slots copied by their __dict__ instead of deepcopy (bot/glue/rasa_speedups.py)", _speedups),
+          "slots copied by their __dict__ instead of deepcopy (bot/glue/patches/speedups.py)", _speedups),
+    Patch("rasa.shared.core.events:Event.resolve_by_type", "(type_name, default=None)",
+          "an event's class found in a dict, not by walking every Event subclass per stored event "
+          "(bot/glue/patches/speedups.py)", _event_type_cache),
 ]
 
 

@@ -30,8 +30,7 @@ Also: each action-server reply is checked against Rasa's response schema with on
 against its meta-schema on every call: measured at about 45 % of the Rasa server's CPU under load
 (BENCHMARKS.md). The check itself is unchanged.
 
-Installed by importing this module from a module Rasa imports at start-up: bot.channels.rest (our REST
-channel, always in credentials.yml) and bot.glue.nlu_components (in every model's pipeline).
+Installed with the other patches by bot.glue.patches.install_all().
 """
 from __future__ import annotations
 

@@ -15,8 +15,7 @@ conversation lock is taken, so nothing is logged with the original):
   (bot metadata `filmbot_notice: personal_data_removed` where the channel supports custom data).
   The answer to the question itself is the normal one.
 
-Installed on import by bot.channels.rest/socketio/slack, bot.glue.nlg and bot.glue.nlu_components (at least one
-of them is loaded before the first message in every Rasa process). Idempotent.
+Installed with the other patches by bot.glue.patches.install_all(). Idempotent.
 """
 from __future__ import annotations
 
