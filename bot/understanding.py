@@ -1,4 +1,5 @@
-"""Message understanding: the classifier's guess and what the registry recognises, fused into one decision.
+"""What a visitor's message asks for: the classifier's guess and what the registry recognises (places,
+centres, topic words), fused into one decision the dialogue acts on.
 
 ``understand(text, ranking, registry=None) -> Decision``
 
@@ -41,7 +42,7 @@ from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 from rapidfuzz.distance import OSA
 
 from bot.facets import find_facets, mask
-from bot.text import fold, tokenize
+from bot.text import Token, fold, tokenize
 from bot.topics import INTENT_TOPICS, TOPIC_INTENTS
 
 # ---------------------------------------------------------------------------------------------------
@@ -368,7 +369,8 @@ class CentreIndex:
         self.domains.append((pattern, centre_id, unit_id))
         self.hosts.append((first.split(".")[0], centre_id, unit_id))
 
-    def find(self, text: str) -> List[CentreMention]:
+    def find(self, text: str, tokens: Optional[Sequence[Token]] = None) -> List[CentreMention]:
+        """Centre mentions in ``text`` (``tokens``: its tokens, when already made), left to right."""
         found: List[CentreMention] = []
         taken: List[Tuple[int, int]] = []
         low = text.lower()
@@ -388,7 +390,7 @@ class CentreIndex:
             if best:
                 found.append(CentreMention(best[0], text[m.start():m.end()], (m.start(), m.end()), best[1]))
                 taken.append((m.start(), m.end()))
-        toks = [t for t in tokenize(text)
+        toks = [t for t in (tokenize(text) if tokens is None else tokens)
                 if not any(a <= t.start < b for a, b in taken)]
         i = 0
         while i < len(toks):
@@ -450,12 +452,13 @@ def centre_index(registry: Any) -> CentreIndex:
         return index
 
 
-def find_centres(text: str, registry: Any = None) -> List[CentreMention]:
-    """Every centre named in ``text`` by a name, former name, unit name or web domain."""
+def find_centres(text: str, registry: Any = None, tokens: Optional[Sequence[Token]] = None) -> List[CentreMention]:
+    """Every centre named in ``text`` by a name, former name, unit name or web domain (``tokens``: the
+    text's tokens, when the caller already made them)."""
     if registry is None:
         from bot.registry import get_registry
         registry = get_registry()
-    return centre_index(registry).find(text or "")
+    return centre_index(registry).find(text or "", tokens)
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -486,11 +489,12 @@ def _folded_text(text: str) -> str:
     return " ".join(t.norm for t in tokenize(text))
 
 
-def residual_words(text: str, spans: Iterable[Tuple[int, int]]) -> List[str]:
+def residual_words(text: str, spans: Iterable[Tuple[int, int]],
+                   tokens: Optional[Sequence[Token]] = None) -> List[str]:
     """Content words outside the given spans that are neither fillers nor film/topic words."""
     spans = list(spans)
     out = []
-    for tok in tokenize(text):
+    for tok in tokenize(text) if tokens is None else tokens:
         if any(a <= tok.start < b for a, b in spans):
             continue
         w = tok.norm
@@ -538,12 +542,21 @@ CENTRE_OF_PLACE = re.compile(r"\b(?:filmcent\w*|filmcenter\w*|filmverksamhet\w*|
                              r" (?:i|pa|for|in|of|pa)\s*$")
 
 
-def _centres_by_place(text: str, mentions: Sequence[Dict[str, Any]]) -> List[CentreMention]:
+def _folded_window(text: str, start: int, end: int, tokens: Optional[Sequence[Token]] = None) -> str:
+    """_folded_text(text[start:end]), from the whole text's tokens when given (cut at the window's edges)."""
+    if tokens is None:
+        return _folded_text(text[start:end])
+    return " ".join(fold(text[max(t.start, start):min(t.end, end)]) for t in tokens if t.start < end and t.end > start)
+
+
+def _centres_by_place(text: str, mentions: Sequence[Dict[str, Any]],
+                      tokens: Optional[Sequence[Token]] = None) -> List[CentreMention]:
+    """Centres named by a kind of centre and their place ("filmcentret i Dalarna")."""
     out = []
     for m in mentions:
         span = m.get("span") or ()
         if m.get("status") == "found" and m.get("centre_id") and span and \
-                CENTRE_OF_PLACE.search(_folded_text(text[max(0, span[0] - 40):span[0]])):
+                CENTRE_OF_PLACE.search(_folded_window(text, max(0, span[0] - 40), span[0], tokens)):
             out.append(CentreMention(m["centre_id"], m.get("text") or "", (span[0], span[1])))
     return out
 
@@ -637,11 +650,12 @@ CUE_WORK = re.compile(r"\b(?:jobbar|jobba|arbetar|arbeta|pluggar|studerar|works?
 _TOKENS_CACHE: Dict[str, Tuple[List[int], List[str]]] = {}
 
 
-def _before(text: str, span: Sequence[int]) -> str:
-    """The folded words before ``span`` (at most _CUE_WINDOW), tokenising the text once per message."""
+def _before(text: str, span: Sequence[int], tokens: Optional[Sequence[Token]] = None) -> str:
+    """The folded words before ``span`` (at most _CUE_WINDOW), the text's tokens (``tokens`` when given)
+    indexed once per message."""
     hit = _TOKENS_CACHE.get(text)
     if hit is None:
-        toks = tokenize(text)
+        toks = tokenize(text) if tokens is None else tokens
         hit = ([t.start for t in toks], [t.norm for t in toks])
         if len(_TOKENS_CACHE) > 64:
             _TOKENS_CACHE.clear()
@@ -651,13 +665,14 @@ def _before(text: str, span: Sequence[int]) -> str:
     return " ".join(norms[max(0, i - _CUE_WINDOW):i])
 
 
-def place_cues(text: str, mention: Dict[str, Any], filming: bool) -> Tuple[float, bool]:
+def place_cues(text: str, mention: Dict[str, Any], filming: bool,
+               tokens: Optional[Sequence[Token]] = None) -> Tuple[float, bool]:
     """(score, premise_target) of one mention from the words before it: where the visitor lives now or
     films counts more; where they were born, a neighbouring place or a place "it belongs to" counts less
     (the last is a premise to correct)."""
     if not mention.get("span"):
         return 0.0, False
-    before = _before(text, mention["span"])
+    before = _before(text, mention["span"], tokens)
     score, target = 0.0, False
     if CUE_HOME.search(before):
         score += 1 if filming else 3      # for a filming question, where one films decides
@@ -678,8 +693,8 @@ def place_cues(text: str, mention: Dict[str, Any], filming: bool) -> Tuple[float
     return score, target
 
 
-def pick_place(mentions: Sequence[Dict[str, Any]], text: str = "", filming: bool = False
-               ) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]], Optional[Dict[str, Any]]]:
+def pick_place(mentions: Sequence[Dict[str, Any]], text: str = "", filming: bool = False,
+               tokens: Optional[Sequence[Token]] = None) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]], Optional[Dict[str, Any]]]:
     """(deciding place, candidates to ask between, premise) for Swedish place mentions.
 
     The most specific mention decides: a kommun or town over a län, landskap, region or demonym; a broader
@@ -696,7 +711,7 @@ def pick_place(mentions: Sequence[Dict[str, Any]], text: str = "", filming: bool
     broad_found = [m for m in found if m["kind"] not in SPECIFIC_KINDS]
     ambiguous = [m for m in mentions if m["status"] == "ambiguous"]
     if specific:
-        cues = _all_cues(text, found, filming)
+        cues = _all_cues(text, found, filming, tokens)
         centres = {m["centre_id"] for m in specific}
         if len(centres) > 1:
             lead = _leading_centre(specific, found, cues)
@@ -723,7 +738,7 @@ def pick_place(mentions: Sequence[Dict[str, Any]], text: str = "", filming: bool
         centres = {m["centre_id"] for m in broad_found}
         if len(centres) == 1:
             return broad_found[0], [], None
-        cues = _all_cues(text, broad_found, filming)
+        cues = _all_cues(text, broad_found, filming, tokens)
         lead = _leading_centre(broad_found, broad_found, cues)
         if lead is not None:
             return max((m for m in broad_found if m["centre_id"] == lead), key=lambda m: cues[id(m)][0]), [], None
@@ -755,14 +770,15 @@ SUBJECT_OF_BELONGING = re.compile(r"^\s+(?:kommun\s+)?(?:ligger|hör|hor|hörde|
                                   r"tillhörde|gränsar|gransar|belongs|is part|lies)\b", re.IGNORECASE)
 
 
-def _all_cues(text: str, mentions: Sequence[Dict[str, Any]], filming: bool) -> Dict[int, Tuple[float, bool]]:
+def _all_cues(text: str, mentions: Sequence[Dict[str, Any]], filming: bool,
+              tokens: Optional[Sequence[Token]] = None) -> Dict[int, Tuple[float, bool]]:
     """place_cues for each mention; places joined by "och"/"eller"/a comma share the cue of the first
     ("My friends live in Gävle and Uppsala")."""
     cues: Dict[int, Tuple[float, bool]] = {}
     ordered = sorted((m for m in mentions if m.get("span")), key=lambda m: m["span"][0])
     prev = None
     for m in ordered:
-        score = place_cues(text, m, filming)
+        score = place_cues(text, m, filming, tokens)
         if m.get("kind") in SPECIFIC_KINDS and SUBJECT_OF_BELONGING.match(text[m["span"][1]:]):
             score = (score[0] + 2, score[1])   # "habo ligger i skaraborg, alltså VGR?": Habo is asked about
         if prev is not None:
@@ -824,30 +840,34 @@ def _best_except(ranking: Sequence[Dict[str, Any]], excluded: Iterable[str]) -> 
     return None, 0.0
 
 
-def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), intent: Optional[str] = None,
-               registry: Any = None) -> Decision:
-    """The decision for one message. ``ranking`` is the classifier's intent ranking (name, confidence),
-    best first, possibly headed by nlu_fallback; ``intent`` the NLU's top intent name (nlu_fallback
-    when the FallbackClassifier fired)."""
-    text = text or ""
-    top, conf = _classifier_top(ranking)
-    if intent is None:
-        intent = (ranking[0].get("name") if ranking else None) or top
-    d = Decision(intent=intent or FALLBACK, confidence=conf if intent == top else 0.0, reason="classifier",
-                 classifier_intent=top, classifier_confidence=conf)
-    if not text.strip() or text.lstrip().startswith("/"):
-        d.reason = "payload" if text.strip() else "empty"
-        return d
-    if registry is None:
-        from bot.registry import get_registry
-        registry = get_registry()
+@dataclass
+class _Words:
+    """What a message's own words say: places, centres named, facets, topic words and film context."""
+    text: str
+    tokens: List[Token]
+    folded: str
+    mentions: List[Dict[str, Any]]
+    centres: List[CentreMention]
+    facets: List[str]                      # the facets asked, [] for a need that is not film
+    facet_spans: List[Tuple[int, int]]
+    unfaceted: str                         # the folded text with the facets' words blanked
+    topics: List[str]
+    topic: Optional[str]
+    non_film_need: bool
+    film: bool
 
-    centres = find_centres(text, registry)
-    centre_spans = [c.span for c in centres]
-    mentions = [_mention_json(m) for m in _places(text, registry, centre_spans)]
-    d.places = mentions
-    centres = sorted(centres + _centres_by_place(text, mentions), key=lambda c: c.span[0])
-    folded = _folded_text(text)
+
+def _centres_and_places(text: str, tokens: Sequence[Token], registry: Any
+                        ) -> Tuple[List[CentreMention], List[Dict[str, Any]]]:
+    """Centres named (by name, or as "filmcentret i X") and every place mention outside the names, as JSON."""
+    centres = find_centres(text, registry, tokens)
+    mentions = [_mention_json(m) for m in _places(text, registry, [c.span for c in centres])]
+    centres = sorted(centres + _centres_by_place(text, mentions, tokens), key=lambda c: c.span[0])
+    return centres, mentions
+
+
+def _facets_and_topics(folded: str) -> Tuple[List[str], List[Tuple[int, int]], str, List[str]]:
+    """(facets, their spans, the text without them, topic kinds named outside them or as a kind of film inside)."""
     # The facet's words ("hur söker man", "deadline", "mejla") are not topic words: masked for the topics.
     facets, facet_spans = find_facets(folded)
     unfaceted = mask(folded, facet_spans)
@@ -855,6 +875,13 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
     # a kind of film inside a facet's words ("kan jag få stöd till en kortfilm från ...") is still the topic
     topics += [k for a, b in facet_spans for k in find_topics(folded[a:b])
                if k not in topics and k not in FACET_TOPIC_WORDS]
+    return facets, facet_spans, unfaceted, topics
+
+
+def _read(text: str, tokens: List[Token], folded: str, registry: Any) -> _Words:
+    """The registry's and the word lists' evidence in one message (tokenised and folded once)."""
+    centres, mentions = _centres_and_places(text, tokens, registry)
+    facets, facet_spans, unfaceted, topics = _facets_and_topics(folded)
     topic = choose_topic(topics)
     non_film_need = bool(NON_FILM_NEEDS.search(folded))
     if "equipment_loan" in topics and _renting_no_film(folded):
@@ -866,165 +893,239 @@ def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), inte
     if non_film_need and not centres and not _strong_film_words(folded):
         # a need that is not film, and no film word strong enough to make it one: topic words ("barn",
         # "premiär") and facets ("kostar") do not turn it into a film question
-        topics, topic, d.facets = [], None, []
-    d.facets = facets if not non_film_need or centres else []
-    film = bool(centres) or bool(topics) or _strong_film_words(folded, weak_ok=not non_film_need) or bool(d.facets)
-    classifier_topic = INTENT_TOPICS.get(top) if top in TOPIC_INTENT_NAMES else None
-    # A sure classifier topic stands; when the message's own topic words say another topic, it must be surer.
-    sure_topic = classifier_topic if (classifier_topic and conf >= SURE and (
-        not topic or topic == classifier_topic or classifier_topic in topics or conf >= SURE_AGAINST_WORDS)) else None
+        topics, topic = [], None
+    facets = facets if not non_film_need or centres else []
+    film = bool(centres) or bool(topics) or _strong_film_words(folded, weak_ok=not non_film_need) or bool(facets)
+    return _Words(text, tokens, folded, mentions, centres, facets, facet_spans, unfaceted, topics, topic,
+                  non_film_need, film)
 
-    swedish = [m for m in mentions if m["status"] in ("found", "ambiguous")]
-    foreign = [m for m in mentions if m["status"] == "foreign"]
-    d.belonging = bool(BELONGING.search(folded))
-    d.film = film
-    d.each = bool(EACH_PLACE.search(folded))
 
-    def decide(name: str, reason: str, confidence: Optional[float] = None) -> Decision:
+def _classifier_decision(ranking: Sequence[Dict[str, Any]], intent: Optional[str]
+                         ) -> Tuple[Decision, Optional[str], float, Optional[str]]:
+    """(the classifier's decision, its top intent and confidence, the NLU's intent) before any evidence."""
+    top, conf = _classifier_top(ranking)
+    if intent is None:
+        intent = (ranking[0].get("name") if ranking else None) or top
+    d = Decision(intent=intent or FALLBACK, confidence=conf if intent == top else 0.0, reason="classifier",
+                 classifier_intent=top, classifier_confidence=conf)
+    return d, top, conf, intent
+
+
+class _Turn:
+    """One message's decision in the making: the classifier's guess, the message's words, and the rules
+    (module docstring) as methods, each returning the decision or None when it does not apply."""
+
+    def __init__(self, d: Decision, words: _Words, ranking: Sequence[Dict[str, Any]], intent: Optional[str],
+                 top: Optional[str], conf: float) -> None:
+        self.d, self.w, self.ranking, self.intent, self.top, self.conf = d, words, ranking, intent, top, conf
+        self.classifier_topic = INTENT_TOPICS.get(top) if top in TOPIC_INTENT_NAMES else None
+        topic, topics = words.topic, words.topics
+        # A sure classifier topic stands; when the message's own topic words say another topic, it must be surer.
+        self.sure_topic = self.classifier_topic if (self.classifier_topic and conf >= SURE and (
+            not topic or topic == self.classifier_topic or self.classifier_topic in topics
+            or conf >= SURE_AGAINST_WORDS)) else None
+        self.swedish = [m for m in words.mentions if m["status"] in ("found", "ambiguous")]
+        self.foreign = [m for m in words.mentions if m["status"] == "foreign"]
+        d.places = words.mentions
+        d.facets = words.facets
+        d.film = words.film
+        d.belonging = bool(BELONGING.search(words.folded))
+        d.each = bool(EACH_PLACE.search(words.folded))
+
+    def decide(self, name: str, reason: str, confidence: Optional[float] = None) -> Decision:
         """Registry evidence decided `name`: at least EVIDENCE confident, or what the classifier gave it."""
+        d = self.d
         d.intent, d.reason = name, reason
-        d.confidence = confidence if confidence is not None else max(_confidence_of(ranking, name), EVIDENCE)
+        d.confidence = confidence if confidence is not None else max(_confidence_of(self.ranking, name), EVIDENCE)
         return d
 
-    def topic_intent(default: str) -> str:
+    def topic_intent(self, default: str) -> str:
         """The topic the visitor asks about: a sure classifier, else the topic words, else `default`."""
-        if sure_topic:
-            d.topic = sure_topic
-            return top  # type: ignore[return-value]
-        if topic:
-            d.topic = topic
-            return TOPIC_INTENTS[topic]
+        if self.sure_topic:
+            self.d.topic = self.sure_topic
+            return self.top  # type: ignore[return-value]
+        if self.w.topic:
+            self.d.topic = self.w.topic
+            return TOPIC_INTENTS[self.w.topic]
         if default in TOPIC_INTENT_NAMES:
-            d.topic = INTENT_TOPICS[default]
+            self.d.topic = INTENT_TOPICS[default]
         return default
 
-    # 2. Outside Sweden
-    if foreign and not swedish and not centres:
-        d.foreign = foreign[0]["text"]
-        return decide("inform_place", "foreign_place")
+    @functools.cached_property
+    def picked(self) -> Tuple[Optional[Dict[str, Any]], List[Dict[str, Any]], Optional[Dict[str, Any]]]:
+        """(deciding place, candidates, premise) among the Swedish places (pick_place)."""
+        filming = "film_commission" in self.w.topics or self.classifier_topic == "film_commission"
+        return pick_place(_by_centre_kind(self.w.folded, self.swedish), self.w.text, filming, self.w.tokens)
 
-    filming = "film_commission" in topics or classifier_topic == "film_commission"
-    place, candidates, premise = pick_place(_by_centre_kind(folded, swedish), text, filming)
+    def outside_sweden(self) -> Optional[Decision]:
+        """2. A place outside Sweden and no Swedish place or centre: the bot covers Sweden's regions."""
+        if self.foreign and not self.swedish and not self.w.centres:
+            self.d.foreign = self.foreign[0]["text"]
+            return self.decide("inform_place", "foreign_place")
+        return None
 
-    # 3. A centre named by its name
-    if centres:
-        named = centres[0]
+    def centre_named(self) -> Optional[Decision]:
+        """3. A centre named by its name answers, unless a specific place of another centre is named too."""
+        if not self.w.centres:
+            return None
+        d, named, place = self.d, self.w.centres[0], self.picked[0]
         if place is not None and place.get("centre_id") and place["centre_id"] != named.centre_id \
                 and place["kind"] in SPECIFIC_KINDS and "eligibility" not in d.facets:
             # (who may apply to the centre named is asked of that centre, wherever the visitor lives)
             d.place = place
             d.premise = {"said": named.text, "place": place_name(place), "county": place["county"],
                          "centre_name": place["centre_name"], "said_centre": True}
-            return decide(topic_intent("inform_place"), "place_over_centre_name")
+            return self.decide(self.topic_intent("inform_place"), "place_over_centre_name")
         d.centre = named.to_json()
         if place is not None and place.get("centre_id") == named.centre_id:
             d.place = place
         # "Vad erbjuder Film i Sörmland?" asks for the overview; "och Film i Skåne då?" keeps the topic
-        default = "which_centre" if OVERVIEW_QUESTION.search(folded) else "inform_place"
-        return decide(topic_intent(default), "centre_named")
+        default = "which_centre" if OVERVIEW_QUESTION.search(self.w.folded) else "inform_place"
+        return self.decide(self.topic_intent(default), "centre_named")
 
-    # 4. Swedish places
-    if swedish:
-        d.place = place
-        d.candidates = candidates
-        d.premise = premise
+    def swedish_places(self) -> Optional[Decision]:
+        """4. Swedish places: the most specific decides; film context, the place alone, or out of scope."""
+        if not self.swedish:
+            return None
+        d, w, top, conf = self.d, self.w, self.top, self.conf
+        place, candidates, premise = self.picked
+        d.place, d.candidates, d.premise = place, candidates, premise
         if top == "national_funding" and conf >= SURE:
-            if not (topic and place is not None and place.get("status") == "found" and place.get("centre_id")):
-                return decide(top, "classifier_national")
+            if not (w.topic and place is not None and place.get("status") == "found" and place.get("centre_id")):
+                return self.decide(top, "classifier_national")
             # "vem finansierar dokumentärer i Ödeshög?": the place's centre on the topic, the national
             # pointer after it
             d.national = True
-        if film:
+        if w.film:
             # no topic word: the classifier's topic intent if it has one on top, else "a place"
             default = top if top in TOPIC_INTENT_NAMES and conf >= WEAK_TOPIC else "inform_place"
-            return decide(topic_intent(default), "place_with_film_context")
-        non_film = non_film_need
+            return self.decide(self.topic_intent(default), "place_with_film_context")
+        non_film = w.non_film_need
         if not non_film and top in PLACE_INTENTS and conf >= SURE and top != "inform_place":
-            return decide(topic_intent("inform_place"), "place_classifier_sure")
-        spans = [tuple(m["span"]) for m in mentions if m["span"]]
-        residual = residual_words(text, spans)
-        if not non_film and (not residual or len(swedish) > 1):
+            return self.decide(self.topic_intent("inform_place"), "place_classifier_sure")
+        spans = [tuple(m["span"]) for m in w.mentions if m["span"]]
+        residual = residual_words(w.text, spans, w.tokens)
+        if not non_film and (not residual or len(self.swedish) > 1):
             # the place alone, a follow-up, or a question about where a place belongs
-            return decide(topic_intent("inform_place"), "place_only")
+            return self.decide(self.topic_intent("inform_place"), "place_only")
         if not non_film and top in PLACE_INTENTS and conf >= SURE_WITHOUT_FILM_WORDS:
-            return decide(topic_intent(top), "place_classifier")  # type: ignore[arg-type]
+            return self.decide(self.topic_intent(top), "place_classifier")  # type: ignore[arg-type]
         # In a conversation about film this may still be a follow-up ("och om vi bor i Enköping
         # istället?"); action_out_of_scope decides that from the slots unless the need is clearly not film.
         d.out_of_scope, d.non_film_need = True, non_film
-        return decide("out_of_scope", "place_without_film_need")
+        return self.decide("out_of_scope", "place_without_film_need")
 
-    if set(d.facets) & {"apply", "amount", "eligibility", "intake"} and ASSOCIATION_AS_FUNDER.search(folded) \
-            and not centres:
-        # "kan jag söka pengar direkt från Filmregionerna?": the centres fund, the association does not
-        d.topic = topic if topic not in (None, "contact") else "production_funding"
-        return decide(TOPIC_INTENTS[d.topic], "funding_from_the_association")
-    if WHAT_IS_THE_ASSOCIATION.search(folded) and not centres and not mentions:
-        # "vad är filmregionerna för nåt egentligen": the FAQ answer, whatever the classifier's confidence
-        d.faq = "what_is"
-        return decide("faq", "what_is_the_association")
-    if "organisation" in d.facets and THE_ASSOCIATION.search(folded) and not centres:
-        # "Is Filmregionerna a company?", "är Filmregionerna en myndighet?": what the association is
-        d.faq = "what_is"
-        return decide("faq", "association_organisation")
-    if set(d.facets) & {"apply", "amount", "eligibility", "intake"} and NATIONAL_FUNDER.search(folded) \
-            and not centres:
-        # "how do I apply to the Swedish Film Institute?": the national funder, not a centre's offer
-        return decide("national_funding", "facet_of_the_national_funder")
-    if d.facets and not ASSOCIATION_WORDS.search(unfaceted) and not THE_ASSOCIATION.search(folded):
+    def about_the_association(self) -> Optional[Decision]:
+        """The association itself, or funding asked of it or of the national funder."""
+        d, w, folded = self.d, self.w, self.w.folded
+        funding_facet = bool(set(d.facets) & {"apply", "amount", "eligibility", "intake"})
+        if funding_facet and ASSOCIATION_AS_FUNDER.search(folded) and not w.centres:
+            # "kan jag söka pengar direkt från Filmregionerna?": the centres fund, the association does not
+            d.topic = w.topic if w.topic not in (None, "contact") else "production_funding"
+            return self.decide(TOPIC_INTENTS[d.topic], "funding_from_the_association")
+        if WHAT_IS_THE_ASSOCIATION.search(folded) and not w.centres and not w.mentions:
+            # "vad är filmregionerna för nåt egentligen": the FAQ answer, whatever the classifier's confidence
+            d.faq = "what_is"
+            return self.decide("faq", "what_is_the_association")
+        if "organisation" in d.facets and THE_ASSOCIATION.search(folded) and not w.centres:
+            # "Is Filmregionerna a company?", "är Filmregionerna en myndighet?": what the association is
+            d.faq = "what_is"
+            return self.decide("faq", "association_organisation")
+        if funding_facet and NATIONAL_FUNDER.search(folded) and not w.centres:
+            # "how do I apply to the Swedish Film Institute?": the national funder, not a centre's offer
+            return self.decide("national_funding", "facet_of_the_national_funder")
+        return None
+
+    def facet_question(self) -> Optional[Decision]:
+        """A facet of the offer or centre already talked about ("och hur söker man?")."""
+        d, w = self.d, self.w
+        if not d.facets or ASSOCIATION_WORDS.search(w.unfaceted) or THE_ASSOCIATION.search(w.folded):
+            return None
         # "hur mycket kan man få då?", "och hur söker man?", "måste man ha bolag?": a facet of the offer or
         # centre already talked about (the dialogue keeps its place and topic); the topic only from the
         # message's own words, not from a classifier trained on whole questions
-        d.topic = topic if topic != "contact" else None
+        d.topic = w.topic if w.topic != "contact" else None
         if d.topic is None and set(d.facets) & {"apply", "amount", "eligibility", "intake"} and any(
-                MONEY_WORDS.search(folded[a:b]) for a, b in facet_spans):
+                MONEY_WORDS.search(w.folded[a:b]) for a, b in w.facet_spans):
             # "hur mycket pengar kan man söka för en film?": funding in general, unless the conversation
             # has a topic of its own (dialogue.topic_of keeps that one)
-            return decide("ask_production_funding", "facet_of_funding")
+            return self.decide("ask_production_funding", "facet_of_funding")
         if d.topic is None and d.facets == ["contact"]:
             # "kontaktuppgifter tack", "how can I reach you?": whom to contact (the centre talked about, if any)
-            return decide("ask_contact", "contact_question")
-        return decide(TOPIC_INTENTS[d.topic] if d.topic else "inform_place", "facet_question")
-    if ME_TOO.search(folded) and len(folded.split()) <= 5:
-        return decide("inform_place", "same_place_as_before")
-    if (DEICTIC_PLACE.search(folded) and (intent == FALLBACK or top in SMALL_TALK | {"out_of_scope"})
-            and not topic):
-        # "vad finns där?" after a place: the place already talked about, the topic kept
-        return decide("inform_place", "place_from_context")
+            return self.decide("ask_contact", "contact_question")
+        return self.decide(TOPIC_INTENTS[d.topic] if d.topic else "inform_place", "facet_question")
 
-    # Unknown place after a cue ("jag bor i Narnia") or nothing place-like: the classifier, with guards.
-    if foreign:
-        d.foreign = foreign[0]["text"]
-    unknown = [m for m in mentions if m["status"] == "unknown"]
-    if unknown:
-        d.place = unknown[0]
+    def same_place(self) -> Optional[Decision]:
+        """"och jag med", "vad finns där?": the place already talked about."""
+        folded = self.w.folded
+        if ME_TOO.search(folded) and len(folded.split()) <= 5:
+            return self.decide("inform_place", "same_place_as_before")
+        if (DEICTIC_PLACE.search(folded) and (self.intent == FALLBACK or self.top in SMALL_TALK | {"out_of_scope"})
+                and not self.w.topic):
+            # "vad finns där?" after a place: the place already talked about, the topic kept
+            return self.decide("inform_place", "place_from_context")
+        return None
 
-    # 5. Guards on the classifier
-    if top == "start_over" or intent == "start_over":
-        if RESTART_REQUEST.search(folded):
-            return decide("start_over", "restart_requested", max(conf, EVIDENCE))
-        # not a clear request: a film question goes on; anything else is asked first (action_start_over)
-        if film and topic:
-            return decide(topic_intent("which_centre"), "film_question_not_restart")
-        return decide("start_over", "restart_unclear", conf)
-    asks = "?" in text or bool(QUESTION_WORDS.search(folded))
-    if top in ("help", "bot_challenge") and asks and film and topic:
-        # "vad kan en 16-åring få hjälp med där?": a topic question, not "what can you do?"
-        return decide(topic_intent("which_centre"), "topic_question_not_help")
-    if top in ("goodbye", "thank", "greet") and asks and len(folded.split()) >= 4:
-        if film and topic:
-            return decide(topic_intent("which_centre"), "question_in_small_talk")
-        other, oconf = _best_except(ranking, SMALL_TALK | {FALLBACK, "out_of_scope"})
-        if other and oconf >= 0.15:
-            return decide(other, "question_in_small_talk", max(oconf, 0.5))
-    if (intent == FALLBACK or top == "out_of_scope" or (top in SMALL_TALK and conf < SURE)) and film and topic:
-        return decide(topic_intent("which_centre"), "film_topic_words")
-    if top == "faq" and film and topic and topic != "contact" and not ASSOCIATION_WORDS.search(folded):
-        # "jag har aldrig sökt stöd förut, hur gör jag?" is a funding question, not one about the association
-        return decide(topic_intent("which_centre"), "topic_question_not_faq")
-    if intent == FALLBACK:
-        d.reason = "fallback"
-        d.confidence = conf
+    def classifier_guarded(self) -> Decision:
+        """5. No Swedish place or centre: the classifier decides, with guards on restarts, small talk and help."""
+        d, w, top, conf, intent = self.d, self.w, self.top, self.conf, self.intent
+        # Unknown place after a cue ("jag bor i Narnia") or nothing place-like: the classifier, with guards.
+        if self.foreign:
+            d.foreign = self.foreign[0]["text"]
+        unknown = [m for m in w.mentions if m["status"] == "unknown"]
+        if unknown:
+            d.place = unknown[0]
+        film_topic = w.film and w.topic
+        if top == "start_over" or intent == "start_over":
+            if RESTART_REQUEST.search(w.folded):
+                return self.decide("start_over", "restart_requested", max(conf, EVIDENCE))
+            # not a clear request: a film question goes on; anything else is asked first (action_start_over)
+            if film_topic:
+                return self.decide(self.topic_intent("which_centre"), "film_question_not_restart")
+            return self.decide("start_over", "restart_unclear", conf)
+        asks = "?" in w.text or bool(QUESTION_WORDS.search(w.folded))
+        if top in ("help", "bot_challenge") and asks and film_topic:
+            # "vad kan en 16-åring få hjälp med där?": a topic question, not "what can you do?"
+            return self.decide(self.topic_intent("which_centre"), "topic_question_not_help")
+        if top in ("goodbye", "thank", "greet") and asks and len(w.folded.split()) >= 4:
+            if film_topic:
+                return self.decide(self.topic_intent("which_centre"), "question_in_small_talk")
+            other, oconf = _best_except(self.ranking, SMALL_TALK | {FALLBACK, "out_of_scope"})
+            if other and oconf >= 0.15:
+                return self.decide(other, "question_in_small_talk", max(oconf, 0.5))
+        if (intent == FALLBACK or top == "out_of_scope" or (top in SMALL_TALK and conf < SURE)) and film_topic:
+            return self.decide(self.topic_intent("which_centre"), "film_topic_words")
+        if top == "faq" and film_topic and w.topic != "contact" and not ASSOCIATION_WORDS.search(w.folded):
+            # "jag har aldrig sökt stöd förut, hur gör jag?" is a funding question, not one about the association
+            return self.decide(self.topic_intent("which_centre"), "topic_question_not_faq")
+        if intent == FALLBACK:
+            d.reason = "fallback"
+            d.confidence = conf
+            return d
+        if top in TOPIC_INTENT_NAMES:
+            d.topic = INTENT_TOPICS[top]
         return d
-    if top in TOPIC_INTENT_NAMES:
-        d.topic = INTENT_TOPICS[top]
-    return d
+
+
+def understand(text: Optional[str], ranking: Sequence[Dict[str, Any]] = (), intent: Optional[str] = None,
+               registry: Any = None) -> Decision:
+    """The decision for one message. ``ranking`` is the classifier's intent ranking (name, confidence),
+    best first, possibly headed by nlu_fallback; ``intent`` the NLU's top intent name (nlu_fallback
+    when the FallbackClassifier fired)."""
+    text = text or ""
+    d, top, conf, intent = _classifier_decision(ranking, intent)
+    if not text.strip() or text.lstrip().startswith("/"):
+        d.reason = "payload" if text.strip() else "empty"
+        return d
+    if registry is None:
+        from bot.registry import get_registry
+        registry = get_registry()
+    tokens = tokenize(text)
+    folded = " ".join(t.norm for t in tokens)
+    turn = _Turn(d, _read(text, tokens, folded, registry), ranking, intent, top, conf)
+    for rule in (turn.outside_sweden, turn.centre_named, turn.swedish_places, turn.about_the_association,
+                 turn.facet_question, turn.same_place):
+        decided = rule()
+        if decided is not None:
+            return decided
+    return turn.classifier_guarded()
