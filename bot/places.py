@@ -1067,18 +1067,20 @@ def _mention_of(index: PlaceIndex, text: str, m: _Match) -> Mention:
 
 
 def find_places(text: Optional[str], registry: Any = None,
-                exclude_spans: Sequence[Tuple[int, int]] = ()) -> List[Mention]:
+                exclude_spans: Sequence[Tuple[int, int]] = (),
+                tokens: Optional[Sequence[Token]] = None) -> List[Mention]:
     """Every place mention in ``text``, left to right and non-overlapping (rules: module docstring).
 
     Swedish places give "found"/"ambiguous" mentions, places abroad "foreign" ones (both are returned);
     when neither is named, name-like words after a place cue give "unknown" mentions ("jag bor i
     Narnia"). Text overlapping ``exclude_spans`` (e.g. a centre name such as "Film i Öst") is ignored.
+    ``tokens``: ``tokenize(text)`` when the caller already has it (one tokenisation per message).
     """
     text = "" if text is None else str(text)
     if registry is None:
         registry = default_registry()
     index = get_index(registry)
-    toks = tokenize(text)
+    toks = list(tokens) if tokens is not None else tokenize(text)
     if not toks:
         return []
     spans = [(int(a), int(b)) for a, b in exclude_spans or () if int(b) > int(a)]

@@ -509,10 +509,11 @@ def residual_words(text: str, spans: Iterable[Tuple[int, int]],
 # ---------------------------------------------------------------------------------------------------
 # Places
 
-def _places(text: str, registry: Any, exclude: Sequence[Tuple[int, int]]) -> List[Any]:
+def _places(text: str, registry: Any, exclude: Sequence[Tuple[int, int]],
+            tokens: Optional[Sequence[Token]] = None) -> List[Any]:
     from bot.places import find_places
 
-    return list(find_places(text, registry=registry, exclude_spans=exclude))
+    return list(find_places(text, registry=registry, exclude_spans=exclude, tokens=tokens))
 
 
 def _mention_json(m: Any) -> Dict[str, Any]:
@@ -861,7 +862,7 @@ def _centres_and_places(text: str, tokens: Sequence[Token], registry: Any
                         ) -> Tuple[List[CentreMention], List[Dict[str, Any]]]:
     """Centres named (by name, or as "filmcentret i X") and every place mention outside the names, as JSON."""
     centres = find_centres(text, registry, tokens)
-    mentions = [_mention_json(m) for m in _places(text, registry, [c.span for c in centres])]
+    mentions = [_mention_json(m) for m in _places(text, registry, [c.span for c in centres], tokens)]
     centres = sorted(centres + _centres_by_place(text, mentions, tokens), key=lambda c: c.span[0])
     return centres, mentions
 
