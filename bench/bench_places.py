@@ -15,7 +15,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.places import _get, find_places, get_index, load_registry_any, localities, resolve_place  # noqa: E402
+from bot.places import field_of, find_places, get_index, load_registry_any, localities, resolve_place  # noqa: E402
 
 FILLER = ("jag undrar om ni kan hjälpa mig med en fråga om stöd till kortfilm och dokumentär för unga "
           "filmare som vill komma igång med sitt första projekt och behöver råd om ansökan manus budget "
@@ -44,10 +44,10 @@ def messages(n: int, seed: int):
     rnd = random.Random(seed)
     reg = load_registry_any()
     places = []
-    for c in _get(reg, "counties"):
-        places.append(str(_get(c, "name")))
-        places.extend(str(s) for s in (_get(c, "short_forms") or [])[:2])
-        places.extend(str(_get(k, "name")) for k in _get(c, "kommuner"))
+    for c in field_of(reg, "counties"):
+        places.append(str(field_of(c, "name")))
+        places.extend(str(s) for s in (field_of(c, "short_forms") or [])[:2])
+        places.extend(str(field_of(k, "name")) for k in field_of(c, "kommuner"))
     places += TYPOS + ["Småland", "Lappland", "Narnia", "Sälen", "Kiruna eller Malmö"]
     out = []
     for i in range(n):

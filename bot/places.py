@@ -198,7 +198,8 @@ class Resolution:
 # ---------------------------------------------------------------------------------------------------
 # Registry adapter: accepts pydantic objects or plain dicts
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
+def field_of(obj: Any, name: str, default: Any = None) -> Any:
+    """A field of a registry object or of its plain-dict form."""
     if obj is None:
         return default
     if isinstance(obj, dict):
@@ -213,7 +214,7 @@ def _names(values: Any) -> List[str]:
         if isinstance(v, str):
             out.append(v)
         else:
-            n = _get(v, "name")
+            n = field_of(v, "name")
             if n:
                 out.append(str(n))
     return out
@@ -225,8 +226,8 @@ def _centre_of(registry: Any, centre_id: Optional[str]) -> Any:
     try:
         return registry.centre(centre_id)
     except Exception:
-        for c in _get(registry, "centres", []) or []:
-            if _get(c, "id") == centre_id:
+        for c in field_of(registry, "centres", []) or []:
+            if field_of(c, "id") == centre_id:
                 return c
     return None
 
@@ -236,7 +237,7 @@ def unit_for(registry: Any, centre_id: Optional[str], topic: Optional[str]) -> O
     if not topic or not centre_id:
         return None
     centre = _centre_of(registry, centre_id)
-    units = _get(centre, "units", None) or []
+    units = field_of(centre, "units", None) or []
     if not units:
         return None
     unit = None
@@ -248,12 +249,12 @@ def unit_for(registry: Any, centre_id: Optional[str], topic: Optional[str]) -> O
             unit = None
     if unit is None:
         for u in units:
-            if topic in (_get(u, "topics", None) or []):
+            if topic in (field_of(u, "topics", None) or []):
                 unit = u
                 break
     if unit is None:
         return None
-    return {"id": str(_get(unit, "id")), "name": str(_get(unit, "name"))}
+    return {"id": str(field_of(unit, "id")), "name": str(field_of(unit, "name"))}
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -321,45 +322,45 @@ class PlaceIndex:
 
     def _build(self) -> None:
         reg = self.registry
-        for county in _get(reg, "counties", []) or []:
-            code = str(_get(county, "code"))
-            cname = str(_get(county, "name"))
-            centre_id = _get(county, "centre") or _get(county, "centre_id")
+        for county in field_of(reg, "counties", []) or []:
+            code = str(field_of(county, "code"))
+            cname = str(field_of(county, "name"))
+            centre_id = field_of(county, "centre") or field_of(county, "centre_id")
             if centre_id is not None and not isinstance(centre_id, str):
-                centre_id = _get(centre_id, "id")
+                centre_id = field_of(centre_id, "id")
             centre = _centre_of(reg, centre_id)
-            self.county_info[code] = (cname, centre_id, _get(centre, "name"))
-            short = [cname] + _names(_get(county, "short_forms", []))
+            self.county_info[code] = (cname, centre_id, field_of(centre, "name"))
+            short = [cname] + _names(field_of(county, "short_forms", []))
             for s in short:
                 self._add(s, "county", code, None, cname)
                 self._add("region " + s, "county", code, None, cname)
-            region_body = _get(county, "region_body")
+            region_body = field_of(county, "region_body")
             if region_body:
                 self._add(str(region_body), "county", code, None, cname)
-            for ls in _names(_get(county, "landskap", [])):
+            for ls in _names(field_of(county, "landskap", [])):
                 self._add(ls, "landskap", code, None, ls)
-            for k in _get(county, "kommuner", []) or []:
-                kcode, kname = str(_get(k, "code")), str(_get(k, "name"))
+            for k in field_of(county, "kommuner", []) or []:
+                kcode, kname = str(field_of(k, "code")), str(field_of(k, "name"))
                 self.kommun_info[kcode] = (kname, code)
                 self._add(kname, "kommun", code, kcode, kname)
-        for town in _get(reg, "towns", []) or []:
-            tname = _get(town, "name")
-            kcode = _get(town, "kommun")
-            ccode = _get(town, "county")
+        for town in field_of(reg, "towns", []) or []:
+            tname = field_of(town, "name")
+            kcode = field_of(town, "kommun")
+            ccode = field_of(town, "county")
             if kcode and str(kcode) in self.kommun_info:
                 ccode = self.kommun_info[str(kcode)][1]
             if not tname or not ccode or str(ccode) not in self.county_info:
                 continue
             self._add(str(tname), "town", str(ccode), str(kcode) if kcode else None, str(tname))
         self._add_localities()
-        for amb in _get(reg, "ambiguous", []) or []:
-            term = _get(amb, "term") or ""
-            counties = tuple(str(c) for c in (_get(amb, "counties", []) or []) if str(c) in self.county_info)
-            default = _get(amb, "default")
+        for amb in field_of(reg, "ambiguous", []) or []:
+            term = field_of(amb, "term") or ""
+            counties = tuple(str(c) for c in (field_of(amb, "counties", []) or []) if str(c) in self.county_info)
+            default = field_of(amb, "default")
             if not counties:
                 continue
-            kind = TERM_KINDS.get(str(_get(amb, "kind") or ""), "landskap")
-            kommuner = [str(k) for k in (_get(amb, "kommuner", []) or []) if str(k) in self.kommun_info]
+            kind = TERM_KINDS.get(str(field_of(amb, "kind") or ""), "landskap")
+            kommuner = [str(k) for k in (field_of(amb, "kommuner", []) or []) if str(k) in self.kommun_info]
             for part in str(term).split("/"):
                 part = part.strip()
                 if not part:

@@ -5,31 +5,31 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.places import Resolution, _get, get_index, load_registry_any, resolve_place
+from bot.places import Resolution, field_of, get_index, load_registry_any, resolve_place
 from bot.text import fold, inflection_variants, strip_diacritics, tokenize
 
 REG = load_registry_any()
 
 
 def _counties():
-    return list(_get(REG, "counties"))
+    return list(field_of(REG, "counties"))
 
 
 def _kommuner():
     for c in _counties():
-        for k in _get(c, "kommuner"):
-            yield str(_get(k, "code")), str(_get(k, "name")), str(_get(c, "code"))
+        for k in field_of(c, "kommuner"):
+            yield str(field_of(k, "code")), str(field_of(k, "name")), str(field_of(c, "code"))
 
 
 def _centre_of_county(code):
     for c in _counties():
-        if str(_get(c, "code")) == code:
-            return _get(c, "centre")
+        if str(field_of(c, "code")) == code:
+            return field_of(c, "centre")
     raise KeyError(code)
 
 
 KOMMUNER = list(_kommuner())
-COUNTIES = [(str(_get(c, "code")), str(_get(c, "name")), list(_get(c, "short_forms") or [])) for c in _counties()]
+COUNTIES = [(str(field_of(c, "code")), str(field_of(c, "name")), list(field_of(c, "short_forms") or [])) for c in _counties()]
 FOLDED_KOMMUN = {}
 for _code, _name, _cc in KOMMUNER:
     FOLDED_KOMMUN.setdefault(fold(_name), []).append(_code)
@@ -283,8 +283,8 @@ def test_everyday_words_do_not_resolve(text):
 
 # --- ambiguous terms ----------------------------------------------------------------------------
 
-AMBIGUOUS = [(str(_get(a, "term")), [str(c) for c in _get(a, "counties")], _get(a, "default"))
-             for a in _get(REG, "ambiguous") or []]
+AMBIGUOUS = [(str(field_of(a, "term")), [str(c) for c in field_of(a, "counties")], field_of(a, "default"))
+             for a in field_of(REG, "ambiguous") or []]
 
 
 @pytest.mark.parametrize("term,counties,default", AMBIGUOUS, ids=[a[0] for a in AMBIGUOUS])
@@ -648,14 +648,14 @@ def test_regional_word_refined():
 
 
 def test_registry_lists_place_words():
-    terms = {str(_get(a, "term")).casefold(): a for a in _get(REG, "ambiguous")}
+    terms = {str(field_of(a, "term")).casefold(): a for a in field_of(REG, "ambiguous")}
     for term, kind in [("gotlänning", "demonym"), ("smålänning", "demonym"), ("västkusten", "region"),
                        ("på ön", "region"), ("the north", "region")]:
         a = terms[term]
-        assert _get(a, "kind") == kind and _get(a, "advice_sv")
-    assert [str(c) for c in _get(terms["smålänning"], "counties")] == ["06", "07", "08"]
-    assert _get(terms["värmlänning"], "default") == "17"
-    assert list(_get(terms["göteborgare"], "kommuner")) == ["1480"]
+        assert field_of(a, "kind") == kind and field_of(a, "advice_sv")
+    assert [str(c) for c in field_of(terms["smålänning"], "counties")] == ["06", "07", "08"]
+    assert field_of(terms["värmlänning"], "default") == "17"
+    assert list(field_of(terms["göteborgare"], "kommuner")) == ["1480"]
 
 
 # --- places outside Sweden ------------------------------------------------------------------------
