@@ -75,8 +75,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     stack = None
     url = args.url
     if url is None:
-        sys.path.insert(0, str(ROOT / "tests"))
-        from stack import BotStack
+        sys.path.insert(0, str(ROOT))
+        from bot.tools.stack import BotStack
 
         stack = BotStack(Path(args.model) if args.model else None).start()
         url = stack.url

@@ -31,7 +31,7 @@ sys.path.insert(0, str(BENCH))
 
 from loadgen import run_load  # noqa: E402
 from run_bench import post_json, test_messages  # noqa: E402
-from tests.stack import BotStack  # noqa: E402
+from bot.tools.stack import BotStack  # noqa: E402
 
 VENV_BIN = ROOT / ".venv" / "bin"
 PYSPY = str(VENV_BIN / "py-spy")
@@ -146,9 +146,7 @@ def profile_start(model: str) -> str:
     stack.start_actions()
     try:
         t0 = time.perf_counter()
-        spy = pyspy_record(raw, cmd=[str(VENV_BIN / "python"), str(VENV_BIN / "rasa"), "run", "--model", model,
-                                     "--endpoints", str(stack.endpoints), "--credentials", str(stack.credentials),
-                                     "-i", "127.0.0.1", "-p", str(stack.rasa_port)], env=stack._env())
+        spy = pyspy_record(raw, cmd=[str(VENV_BIN / "python")] + stack.rasa_command(), env=stack.env())
         url = stack.url + "/webhooks/rest/webhook"
         while True:
             try:

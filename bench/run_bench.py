@@ -8,7 +8,7 @@ through REST at 1, 10 and 50 concurrent conversations and throughput at 50, then
 client; with them, the project at the previous commit (BENCH_PREVIOUS, default 99bc9a9: a `git worktree` of
 it under var/, with its own model trained once by its scripts/train.sh). Then per stack: registry topic questions at 1 concurrent and latency by turn number
 (bench/turns.py, 3 x 100 turns). After the repetitions: held-out NLU accuracy of the last A and B models
-(in-process, bench/eval_nlu.py), place resolution alone (bench/bench_places.py), latency by turn number
+(in-process, `python -m bot nlu-report --jsonl`: bot/tools/nlu_eval.py), place resolution alone (bench/bench_places.py), latency by turn number
 for A and B on a throwaway PostgreSQL, and the full-load run for A (50 conversations x 100 messages;
 bench/load.py when it exists, else bench/loadgen.py).
 
@@ -45,7 +45,7 @@ sys.path.insert(0, str(BENCH))
 
 from loadgen import run_load  # noqa: E402
 from turns import run_turns  # noqa: E402
-from tests.stack import BotStack, free_port  # noqa: E402
+from bot.tools.stack import BotStack, free_port  # noqa: E402
 
 VENV_BIN = ROOT / ".venv" / "bin"
 PY = str(VENV_BIN / "python")
@@ -147,7 +147,7 @@ def previous_worktree(commit: str) -> Optional[Path]:
     """A `git worktree` of `commit` under var/ (made once; its .venv is ours), or None if it fails."""
     path = ROOT / "var" / f"bench-prev-{commit}"
     try:
-        if not (path / "tests" / "stack.py").exists():
+        if not path.is_dir():
             subprocess.run(["git", "worktree", "prune"], cwd=ROOT, check=False)
             subprocess.run(["git", "worktree", "add", "--detach", str(path), commit], cwd=ROOT, check=True,
                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
@@ -175,10 +175,14 @@ def previous_model(path: Path) -> Optional[str]:
 
 
 def previous_stack_class(path: Path):
-    """BotStack of the previous commit's tests/stack.py (its own ROOT: its bot/ and actions/)."""
+    """BotStack of the previous commit's bot/tools/stack.py, or tests/stack.py before it moved there (its own ROOT:
+    its bot/ and actions/)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(f"prev_stack_{path.name}", path / "tests" / "stack.py")
+    source = path / "bot" / "tools" / "stack.py"
+    if not source.exists():
+        source = path / "tests" / "stack.py"
+    spec = importlib.util.spec_from_file_location(f"prev_stack_{path.name}", source)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)   # type: ignore[union-attr]
     return mod.BotStack
@@ -229,12 +233,8 @@ def start_stack(name: str, model: str, workdir: Path, messages: List[str], rep: 
         t0 = time.perf_counter()
         stack.start_actions()
         res["actions_ready_s"] = round(time.perf_counter() - t0, 2)
-        logf = open(stack.workdir / "rasa.log", "ab")
         t0 = time.perf_counter()
-        stack.rasa_proc = subprocess.Popen(
-            [str(VENV_BIN / "rasa"), "run", "--model", str(stack.model), "--endpoints", str(stack.endpoints),
-             "--credentials", str(stack.credentials), "-i", "127.0.0.1", "-p", str(stack.rasa_port)],
-            cwd=ROOT, env=stack._env(), stdout=logf, stderr=subprocess.STDOUT, start_new_session=True)
+        stack.launch_rasa()
         url = stack.url + "/webhooks/rest/webhook"
         deadline = time.time() + 300
         while True:
@@ -362,11 +362,12 @@ def postgres_turns(models: Dict[str, str], workdir: Path) -> Dict[str, Any]:
 
 
 def accuracy(models: Dict[str, str], workdir: Path) -> Dict[str, Any]:
-    """Both models in one process (one TensorFlow import): bench/eval_nlu.py."""
+    """Both models in one process (one TensorFlow import): `python -m bot nlu-report --jsonl` (bot/tools/nlu_eval.py)."""
     t0 = time.perf_counter()
     names = list(models)
     with open(workdir / "eval.log", "wb") as errf:
-        out = subprocess.run([PY, "-W", "ignore", str(BENCH / "eval_nlu.py")] + [models[n] for n in names],
+        out = subprocess.run([PY, "-W", "ignore", "-m", "bot", "nlu-report", "--jsonl", "--model"]
+                             + [models[n] for n in names],
                              cwd=ROOT, stdout=subprocess.PIPE, stderr=errf, check=True,
                              env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT)))
     by_model = {}
@@ -376,8 +377,9 @@ def accuracy(models: Dict[str, str], workdir: Path) -> Dict[str, Any]:
             by_model[d["model"]] = d
     res = {n: by_model[models[n]] for n in names}
     for n in names:
-        log(f"accuracy {n}: intent {res[n]['intent_acc']:.3f} (base {res[n]['base_intent_acc']:.3f}), place F1 "
-            f"{res[n]['place_f1']:.3f}, model load {res[n]['load_s']} s, parse {res[n]['parse_ms_mean']} ms")
+        log(f"accuracy {n}: intent {res[n]['intent_accuracy']:.3f} (base {res[n]['base_intent_accuracy']:.3f}), "
+            f"place F1 {res[n]['place_entity_f1']:.3f}, model load {res[n]['load_s']} s, "
+            f"parse {res[n]['parse_ms_mean']} ms")
     log(f"accuracy: {time.perf_counter() - t0:.0f} s")
     return res
 

@@ -57,7 +57,7 @@ def main(argv=None) -> int:
     url = args.url
     try:
         if not url:
-            from stack import BotStack  # tests/stack.py
+            from bot.tools.stack import BotStack
 
             model = Path(args.model) if args.model else None
             if model is None and (ROOT / "models/current.tar.gz").exists():

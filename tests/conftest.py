@@ -12,8 +12,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 @pytest.fixture(scope="session")
 def stack():
-    """One real action server + Rasa server for the whole test session."""
-    from stack import BotStack
+    """One real action server + Rasa server (bot.tools.stack, the default configuration) for the whole test
+    session: every module that needs the bot end to end uses it. A module that needs other server options
+    (e.g. --enable-api, --cors, Slack credentials) starts its own bot.tools.stack.BotStack with them."""
+    from bot.tools.stack import BotStack
 
     with BotStack() as s:
         yield s
@@ -23,7 +25,7 @@ def stack():
 def agent():
     """The trained model (var/test-model) loaded in-process, as `rasa run` loads it (no action server)."""
     from rasa.core.agent import Agent
-    from stack import default_model
+    from bot.tools.stack import default_model
 
     return Agent.load(str(default_model()))
 

@@ -11,7 +11,7 @@ import urllib.parse
 from pathlib import Path
 from typing import Dict, Optional, Tuple
 
-from stack import ROOT, VENV_BIN, free_port
+from bot.tools.stack import ROOT, VENV_BIN, free_port
 
 TOKEN = "staff-test-token-4f1c9a"
 

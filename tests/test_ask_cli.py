@@ -3,7 +3,7 @@ import json
 import subprocess
 import sys
 
-from stack import ROOT, default_model
+from bot.tools.stack import ROOT, default_model
 
 
 def test_ask_prints_reply_intent_and_place_for_a_conversation():

@@ -24,7 +24,7 @@ from bot.registry import get_registry
 from bot.redact import redact
 from bot.topics import TOPIC_INTENTS
 from helpers import make_tracker, place_entity
-from stack import ROOT, VENV_BIN
+from bot.tools.stack import ROOT, VENV_BIN
 
 ID = re.compile(r"^[0-9a-f]{12}$")
 

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from tests.stack import BotStack
+from bot.tools.stack import BotStack
 
 CHATTER = ["tack snälla du", "hallå där", "och vad är egentligen Filmregionerna?", "vilka filmregioner finns det?", "tusen tack för hjälpen", "hej igen"]
 

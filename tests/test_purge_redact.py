@@ -10,7 +10,7 @@ import os
 import sqlite3
 import subprocess
 
-from stack import ROOT, VENV_BIN
+from bot.tools.stack import ROOT, VENV_BIN
 
 PERSONAL = {
     "p1": ["Hej, mitt personnummer är 811218-9876 och jag söker stöd för kortfilm i Dalarna",

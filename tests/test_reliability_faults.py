@@ -13,16 +13,10 @@ from pathlib import Path
 import pytest
 
 from reliability_helpers import REST, UNAVAILABLE_SV, assert_consistent, turns
-from stack import VENV_BIN, BotStack, ROOT, default_model, free_port
+from bot.tools.stack import VENV_BIN, ROOT, default_model, free_port
 
 BUDGET_S = 3.0
 UNAVAILABLE = (UNAVAILABLE_SV, "I can't answer right now")
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with BotStack() as s:
-        yield s
 
 
 def _timed(stack, text, sender):

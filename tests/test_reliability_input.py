@@ -15,7 +15,7 @@ import urllib.request
 import pytest
 
 from reliability_helpers import REST, assert_consistent, turns
-from stack import BotStack
+from bot.tools.stack import BotStack
 
 ALLOWED_ORIGIN = "http://allowed.example"
 

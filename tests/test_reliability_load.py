@@ -5,19 +5,10 @@ from __future__ import annotations
 import asyncio
 import sys
 
-import pytest
-
 from reliability_helpers import ROOT, turns
-from stack import BotStack
 
 sys.path.insert(0, str(ROOT / "bench"))
 import load  # noqa: E402
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with BotStack() as s:
-        yield s
 
 
 def test_short_load_no_errors_no_lost_replies(stack):

@@ -16,7 +16,7 @@ import uuid
 import pytest
 
 from reliability_helpers import REST, ROOT, turns
-from stack import VENV_BIN, BotStack
+from bot.tools.stack import VENV_BIN, BotStack
 
 TOKEN = "test-" + uuid.uuid4().hex
 

@@ -12,7 +12,7 @@ import pytest
 
 from report_seed import (DOWN_COMMENT, EXPECTED, PERIOD, UNANSWERED_XSS, XSS_COMMENT, XSS_QUESTION,
                          endpoints_sqlite, seed_sqlite)
-from stack import ROOT, VENV_BIN
+from bot.tools.stack import ROOT, VENV_BIN
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ import pytest
 
 from report_seed import PERIOD, endpoints_sqlite, seed, seed_sqlite
 from staff_server import PageServer
-from stack import ROOT
+from bot.tools.stack import ROOT
 from test_report import _cli, check_expected
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "scale"))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from stack import ROOT, default_model, free_port
+from bot.tools.stack import ROOT, default_model, free_port
 
 
 def _post(port, sender, message):

@@ -8,7 +8,7 @@ import signal
 import subprocess
 import time
 
-from stack import ROOT, default_model, free_port
+from bot.tools.stack import ROOT, default_model, free_port
 
 
 def _read_until(fd, pattern, timeout):

@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Optional
 import pytest
 
 from fake_slack import FakeSlack, buttons_of, text_of
-from stack import ROOT, BotStack
+from bot.tools.stack import ROOT, BotStack
 
 SECRET = "test-signing-secret-8f2a"
 TOKEN = "xoxb-test-token"

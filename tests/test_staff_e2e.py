@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from staff_server import TOKEN, PageServer
-from stack import ROOT, BotStack, default_model
+from bot.tools.stack import ROOT, BotStack, default_model
 
 CHROMIUM = os.environ.get("FILMBOT_CHROMIUM", "/usr/bin/chromium")
 OUT = ROOT / "test-output" / "staff"

@@ -15,7 +15,7 @@ import pytest
 
 from report_seed import DOWN_COMMENT, PERIOD, UNANSWERED_XSS, XSS_COMMENT, XSS_QUESTION, endpoints_sqlite, seed_sqlite
 from staff_server import TOKEN, PageServer
-from stack import ROOT
+from bot.tools.stack import ROOT
 
 CHROMIUM = os.environ.get("FILMBOT_CHROMIUM", "/usr/bin/chromium")
 OUT = ROOT / "test-output" / "staff"

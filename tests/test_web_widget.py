@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from stack import ROOT, VENV_BIN, BotStack, default_model, free_port
+from bot.tools.stack import ROOT, VENV_BIN, BotStack, default_model, free_port
 
 CHROMIUM = os.environ.get("FILMBOT_CHROMIUM", "/usr/bin/chromium")
 SOCKET_IO_JS = ROOT / "web/node_modules/socket.io-client/dist/socket.io.min.js"

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Iterable, List, Optional
 
 
@@ -222,29 +223,46 @@ def cmd_credentials(args: argparse.Namespace) -> int:
 
 def add_nlu_report(sub) -> None:
     p = sub.add_parser("nlu-report", help="held-out NLU test set: intent accuracy, place-entity F1, every miss")
-    p.add_argument("--model", required=True, help="trained model (.tar.gz)")
+    p.add_argument("--model", required=True, nargs="+", metavar="MODEL",
+                   help="trained model (.tar.gz); several are scored one after the other in this process")
+    p.add_argument("--test", nargs="+", type=Path, default=None, metavar="YML",
+                   help="held-out files (default tests/nlu/test_nlu.yml and tests/nlu/test_nlu_en.yml)")
     p.add_argument("--min-intent-accuracy", type=float, default=0.0)
     p.add_argument("--min-entity-f1", type=float, default=0.0)
-    p.add_argument("--json", default=None, metavar="PATH", help="also write the figures as JSON")
+    p.add_argument("--json", default=None, metavar="PATH",
+                   help="also write the figures and misses as JSON (a list when several models)")
+    p.add_argument("--jsonl", action="store_true",
+                   help="print one JSON line per model (every figure and miss) instead of the text report")
     p.add_argument("--quiet", action="store_true", help="print the misses only when a minimum is not met")
     p.set_defaults(func=cmd_nlu_report)
 
 
 def cmd_nlu_report(args: argparse.Namespace) -> int:
-    from bot.tools.nlu_eval import evaluate, format_report
+    from bot.tools.nlu_eval import TEST_FILES, evaluate_models, format_report
 
-    report = evaluate(args.model)
-    failed = (report.intent_accuracy < args.min_intent_accuracy or report.entity_f1 < args.min_entity_f1)
-    text = format_report(report)
-    print(text if (failed or not args.quiet) else "\n".join(text.splitlines()[:3]))
+    reports = evaluate_models(args.model, args.test or TEST_FILES)
+    several = len(reports) > 1
+    failures = []
+    for i, report in enumerate(reports):
+        failed = (report.intent_accuracy < args.min_intent_accuracy or report.entity_f1 < args.min_entity_f1)
+        if args.jsonl:
+            print(json.dumps(report.as_dict(), ensure_ascii=False), flush=True)
+        else:
+            text = format_report(report)
+            if several:
+                print(("\n" if i else "") + f"model: {report.model}")
+            print(text if (failed or not args.quiet) else "\n".join(text.splitlines()[:3]))
+        if failed:
+            failures.append(report)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as fh:
-            json.dump(report.as_dict(), fh, indent=2)
-    if failed:
-        print(f"FAILED: intent accuracy {report.intent_accuracy:.1%} (min {args.min_intent_accuracy:.0%}), "
+            json.dump([r.as_dict() for r in reports] if several else reports[0].as_dict(), fh, indent=2,
+                      ensure_ascii=False)
+    for report in failures:
+        print(f"FAILED: {report.model + ': ' if several else ''}intent accuracy {report.intent_accuracy:.1%} "
+              f"(min {args.min_intent_accuracy:.0%}), "
               f"place-entity F1 {report.entity_f1:.1%} (min {args.min_entity_f1:.0%})", file=sys.stderr)
-        return 1
-    return 0
+    return 1 if failures else 0
 
 
 # --- web --------------------------------------------------------------------------------------------
