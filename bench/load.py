@@ -3,7 +3,7 @@
 Loopback only, bounded in count (N x M requests) and time (--max-seconds; every request has a timeout).
 Each conversation (its own sender id) sends its messages one after another, waiting for each reply.
 Counts per request: HTTP/transport errors, lost replies (200 with no bot text), degraded replies (the
-"cannot answer now" message of bot/channels/action_guard.py), plus latency p50/p95/p99 and throughput.
+"cannot answer now" message of bot/glue/patches/action_guard.py), plus latency p50/p95/p99 and throughput.
 Prints one JSON object (also written to --json) and one human line on stderr; exit 1 on any error or
 lost reply.
 

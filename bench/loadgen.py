@@ -3,7 +3,7 @@
 `concurrency` conversations run at once; each one (its own sender id) sends `per_conv` messages one
 after another and waits for each reply before sending the next. Every request is bounded by a timeout.
 A reply counts as *lost* when the server answers 200 with no bot text, and as *degraded* when the text is
-the "cannot answer now" message of bot/channels/action_guard.py. bench/load.py is the command-line
+the "cannot answer now" message of bot/glue/patches/action_guard.py. bench/load.py is the command-line
 front end for `make bench`'s full-load run and the short run in `make test`.
 
     python bench/loadgen.py --url http://127.0.0.1:5005/webhooks/rest/webhook -c 10 -n 20
