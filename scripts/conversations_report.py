@@ -51,7 +51,7 @@ def main(argv=None) -> int:
               f"(categories: {', '.join(sorted({str(c.get('category')) for c in cases}))})")
         return 2
     markers = harness.load_markers()[0]
-    shown_files = [harness._display(f) for f in files]
+    shown_files = [harness.display_path(f) for f in files]
 
     stack = None
     url = args.url

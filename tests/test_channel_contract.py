@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from test_slack import BOT_USER, Slack, _ts, joined, slack_bot_stack
+from test_slack import BOT_USER, Slack, slack_ts, joined, slack_bot_stack
 
 REST = "/webhooks/rest/webhook"
 LISTEN = "CLISTEN9"
@@ -268,7 +268,7 @@ NOT_QUESTIONS = [
 
 @pytest.mark.parametrize("event", NOT_QUESTIONS, ids=[e.get("subtype") or f"other{i}" for i, e in enumerate(NOT_QUESTIONS)])
 def test_slack_non_questions_post_nothing(stack, event):
-    ts = _ts()
+    ts = slack_ts()
     full = {"type": "message", "channel_type": "channel", "channel": LISTEN, "ts": ts, **event}
     status, resp, _ = stack.slack.send_event(full)
     assert status == 200, resp[:200]

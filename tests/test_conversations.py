@@ -312,7 +312,7 @@ def conversation_run(request, cases, loaded, markers):
     t0 = time.time()
     results = harness.run(stack.url, runnable, markers[0], workers=4)
     figs = harness.figures(runnable, results)
-    meta = {"url": stack.url, "model": str(stack.model), "case_files": [harness._display(f) for f in files],
+    meta = {"url": stack.url, "model": str(stack.model), "case_files": [harness.display_path(f) for f in files],
             "started": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(t0)),
             "duration_s": round(time.time() - t0, 1), "workers": 4}
     harness.write_reports(runnable, results, figs, sources, meta)

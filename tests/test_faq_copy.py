@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from bot.registry import get_registry
-from test_nlu_data import TEST_EN, TEST_SV, TRAIN, _examples, is_english, normalise
+from test_nlu_data import TEST_EN, TEST_SV, TRAIN, examples_of, is_english, normalise
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN = ROOT / "domain.yml"
@@ -57,10 +57,10 @@ def test_new_faq_answer_exists_in_sv_and_en(sub):
 
 def test_every_faq_sub_has_question_examples_and_held_out_messages():
     questions = yaml.safe_load(COPY.read_text(encoding="utf-8"))["faq_questions"]
-    train = _examples(TRAIN)
+    train = examples_of(TRAIN)
     sv_counts = Counter(i for i, t in train if not is_english(t))
     en_counts = Counter(i for i, t in train if is_english(t))
-    held_out = {i for path in (TEST_SV, TEST_EN) for i, _ in _examples(path)}
+    held_out = {i for path in (TEST_SV, TEST_EN) for i, _ in examples_of(path)}
     problems = []
     for sub in _faq_subs():
         intent = f"faq/{sub}"
@@ -78,7 +78,7 @@ def test_every_faq_sub_has_question_examples_and_held_out_messages():
 def test_new_faq_question_is_a_training_example_of_its_sub_intent(sub):
     """The "Menade du ...?" buttons send the question text itself, so it must lead to its own answer."""
     q = yaml.safe_load(COPY.read_text(encoding="utf-8"))["faq_questions"][sub]
-    own = {normalise(t) for i, t in _examples(TRAIN) if i == f"faq/{sub}"}
+    own = {normalise(t) for i, t in examples_of(TRAIN) if i == f"faq/{sub}"}
     assert normalise(q["sv"]) in own and normalise(q["en"]) in own, q
 
 

@@ -38,7 +38,7 @@ _SV_WORDS = {"är", "och", "jag", "det", "vad", "vem", "hur", "finns", "för", "
              "vilka", "inte", "nej", "ja", "tack", "hej", "bor", "i", "från", "då", "av", "som", "söka"}
 
 
-def _examples(path: Path) -> list[tuple[str, str]]:
+def examples_of(path: Path) -> list[tuple[str, str]]:
     data = yaml.safe_load(path.read_text(encoding="utf-8"))
     out = []
     for block in data.get("nlu", []):
@@ -76,21 +76,21 @@ def _domain_intents() -> list[str]:
 
 
 def test_no_test_message_in_training_data():
-    train = {normalise(t) for _, t in _examples(TRAIN)}
-    overlap = [t for path in (TEST_SV, TEST_EN) for _, t in _examples(path) if normalise(t) in train]
+    train = {normalise(t) for _, t in examples_of(TRAIN)}
+    overlap = [t for path in (TEST_SV, TEST_EN) for _, t in examples_of(path) if normalise(t) in train]
     assert not overlap, f"held-out messages also in data/nlu.yml: {overlap}"
 
 
 def test_no_sentence_in_two_intents():
     seen: dict[str, set[str]] = {}
-    for intent, text in _examples(TRAIN):
+    for intent, text in examples_of(TRAIN):
         seen.setdefault(normalise(text), set()).add(intent)
     clashes = {t: sorted(i) for t, i in seen.items() if len(i) > 1}
     assert not clashes, f"same training sentence under several intents: {clashes}"
 
 
 def test_every_intent_has_ten_swedish_examples():
-    counts = Counter(intent for intent, text in _examples(TRAIN) if not is_english(text))
+    counts = Counter(intent for intent, text in examples_of(TRAIN) if not is_english(text))
     wanted = [i for i in _domain_intents() if i != "faq" and i not in PAYLOAD_ONLY_INTENTS] + \
         [f"faq/{s}" for s in sorted(FAQ_SUBS)]
     too_few = {i: counts.get(i, 0) for i in wanted if counts.get(i, 0) < 10}
@@ -98,7 +98,7 @@ def test_every_intent_has_ten_swedish_examples():
 
 
 def test_every_intent_has_english_examples():
-    counts = Counter(intent for intent, text in _examples(TRAIN) if is_english(text))
+    counts = Counter(intent for intent, text in examples_of(TRAIN) if is_english(text))
     wanted = [i for i in _domain_intents() if i != "faq" and i not in PAYLOAD_ONLY_INTENTS] + \
         [f"faq/{s}" for s in sorted(FAQ_SUBS)]
     missing = [i for i in wanted if counts.get(i, 0) < 3]
@@ -106,11 +106,11 @@ def test_every_intent_has_english_examples():
 
 
 def test_held_out_set_size_and_coverage():
-    sv = _examples(TEST_SV)
-    en = _examples(TEST_EN)
+    sv = examples_of(TEST_SV)
+    en = examples_of(TEST_EN)
     assert len(sv) >= 300, len(sv)
     assert len(en) >= 50, len(en)
-    trained = {intent for intent, _ in _examples(TRAIN)}
+    trained = {intent for intent, _ in examples_of(TRAIN)}
     tested = {intent for intent, _ in sv + en}
     assert trained <= tested, f"intents without held-out messages: {sorted(trained - tested)}"
     assert tested <= trained, f"held-out intents unknown to training: {sorted(tested - trained)}"
@@ -118,7 +118,7 @@ def test_held_out_set_size_and_coverage():
 
 def test_payload_only_intents_have_no_training_examples():
     assert PAYLOAD_ONLY_INTENTS <= set(_domain_intents())
-    trained = {intent for intent, _ in _examples(TRAIN)}
+    trained = {intent for intent, _ in examples_of(TRAIN)}
     assert not PAYLOAD_ONLY_INTENTS & trained
 
 

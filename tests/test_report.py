@@ -25,7 +25,7 @@ def store(tmp_path_factory):
     return {"db": db, "url": f"sqlite:///{db}", "endpoints": endpoints}
 
 
-def _cli(*args, env=None):
+def run_cli(*args, env=None):
     e = dict(os.environ, PYTHONPATH=str(ROOT), **(env or {}))
     return subprocess.run([str(VENV_BIN / "python"), "-m", "bot", "report", *args], cwd=ROOT, env=e,
                           capture_output=True, text=True, timeout=120)
@@ -133,11 +133,11 @@ def test_group_texts():
 
 def test_cli_formats(store):
     ep = str(store["endpoints"])
-    js = _cli("--since", PERIOD[0], "--until", PERIOD[1], "--format", "json", "--endpoints", ep)
+    js = run_cli("--since", PERIOD[0], "--until", PERIOD[1], "--format", "json", "--endpoints", ep)
     assert js.returncode == 0, js.stderr
     check_expected(json.loads(js.stdout))
 
-    md = _cli("--since", PERIOD[0], "--until", PERIOD[1], "--endpoints", ep)
+    md = run_cli("--since", PERIOD[0], "--until", PERIOD[1], "--endpoints", ep)
     assert md.returncode == 0, md.stderr
     text = md.stdout
     assert text.startswith("# Filmregionernas bot: rapport 2026-11-02 – 2026-11-03")
@@ -149,7 +149,7 @@ def test_cli_formats(store):
     # visitor HTML only inside code spans (inert when the Markdown is rendered)
     assert f"`{XSS_QUESTION}`" in text and f"`{XSS_COMMENT}`" in text and f"`{UNANSWERED_XSS}`" in text
 
-    out = _cli("--since", PERIOD[0], "--until", PERIOD[1], "--format", "csv", "--endpoints", ep)
+    out = run_cli("--since", PERIOD[0], "--until", PERIOD[1], "--format", "csv", "--endpoints", ep)
     assert out.returncode == 0, out.stderr
     rows = list(csv.reader(io.StringIO(out.stdout)))
     assert rows[0] == ["section", "key", "field", "value"]
@@ -164,24 +164,24 @@ def test_cli_formats(store):
 
 
 def test_cli_errors(store, tmp_path):
-    bad = _cli("--since", "2026-13-01", "--endpoints", str(store["endpoints"]))
+    bad = run_cli("--since", "2026-13-01", "--endpoints", str(store["endpoints"]))
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.strip().splitlines() == ["report: --since must be a date like 2026-11-30, not '2026-13-01'"]
-    order = _cli("--since", "2026-11-05", "--until", "2026-11-01", "--endpoints", str(store["endpoints"]))
+    order = run_cli("--since", "2026-11-05", "--until", "2026-11-01", "--endpoints", str(store["endpoints"]))
     assert order.returncode == 2 and "is after --until" in order.stderr
     missing = tmp_path / "missing.yml"
     endpoints_sqlite(missing, tmp_path / "nothing-here.db")
-    gone = _cli("--endpoints", str(missing))
+    gone = run_cli("--endpoints", str(missing))
     assert gone.returncode == 2 and len(gone.stderr.strip().splitlines()) == 1, gone.stderr
     assert "no tracker store at" in gone.stderr and not (tmp_path / "nothing-here.db").exists()
     pg = tmp_path / "pg.yml"
     pg.write_text("tracker_store:\n  type: SQL\n  dialect: postgresql\n  url: 127.0.0.1\n  port: 9\n"
                   "  db: x\n  username: u\n  password: very-secret-pw\n")
-    down = _cli("--endpoints", str(pg))
+    down = run_cli("--endpoints", str(pg))
     assert down.returncode == 2 and len(down.stderr.strip().splitlines()) == 1, down.stderr
     assert "cannot read the tracker store postgresql://u:***@127.0.0.1:9/x" in down.stderr
     assert "very-secret-pw" not in down.stderr
-    tz = _cli("--endpoints", str(store["endpoints"]), env={"FILMBOT_TZ": "Mars/Olympus"})
+    tz = run_cli("--endpoints", str(store["endpoints"]), env={"FILMBOT_TZ": "Mars/Olympus"})
     assert tz.returncode == 2 and "FILMBOT_TZ" in tz.stderr
 
 

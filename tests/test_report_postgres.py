@@ -14,7 +14,7 @@ import pytest
 from report_seed import PERIOD, endpoints_sqlite, seed, seed_sqlite
 from staff_server import PageServer
 from bot.tools.stack import ROOT
-from test_report import _cli, check_expected
+from test_report import run_cli, check_expected
 
 sys.path.insert(0, str(Path(__file__).resolve().parent / "scale"))
 from scale_stack import DB_NAME, DB_PASSWORD, DB_USER, ScaleStack  # noqa: E402
@@ -56,11 +56,11 @@ def test_report_on_postgres_matches_sqlite_and_page(postgres, tmp_path):
     endpoints_sqlite(sqlite_endpoints, db)
 
     period = ["--since", PERIOD[0], "--until", PERIOD[1], "--format", "json"]
-    on_pg = _cli(*period, "--endpoints", str(pg_endpoints))
+    on_pg = run_cli(*period, "--endpoints", str(pg_endpoints))
     assert on_pg.returncode == 0, on_pg.stderr
     pg_report = check_expected(json.loads(on_pg.stdout))
     assert pg_report["store"].startswith("postgresql://filmbot:***@127.0.0.1:")
-    on_sqlite = _cli(*period, "--endpoints", str(sqlite_endpoints))
+    on_sqlite = run_cli(*period, "--endpoints", str(sqlite_endpoints))
     assert on_sqlite.returncode == 0, on_sqlite.stderr
     assert _same(pg_report, json.loads(on_sqlite.stdout))
 

@@ -31,7 +31,7 @@ SETTLE = 2.5           # time given to a (wrong) extra post to show up
 _ids = itertools.count(1)
 
 
-def _ts() -> str:
+def slack_ts() -> str:
     return f"{int(time.time())}.{next(_ids):06d}"
 
 
@@ -87,7 +87,7 @@ class Slack:
 
     def dm(self, text: str, channel: str, user: str = "U1", thread_ts: Optional[str] = None, **kw: Any):
         """A direct message; returns (status, response body, request body, message ts)."""
-        ts = _ts()
+        ts = slack_ts()
         event = {"type": "message", "channel_type": "im", "channel": channel, "user": user, "text": text,
                  "ts": ts, "client_msg_id": f"cmid-{ts}", "team": "T0FAKE"}
         if thread_ts:
@@ -128,7 +128,7 @@ def test_direct_message_gets_threaded_answer(slack):
 
 
 def test_app_mention_gets_threaded_answer(slack):
-    ts = _ts()
+    ts = slack_ts()
     event = {"type": "app_mention", "channel": "CMEN1", "user": "U2", "ts": ts, "client_msg_id": f"cmid-{ts}",
              "text": f"<@{BOT_USER}> Var kan jag få stöd för kortfilm i Dalarna?"}
     status, _, _ = slack.send_event(event)
@@ -157,7 +157,7 @@ def test_bad_signature_rejected_and_nothing_posted(slack):
     assert 400 <= status < 500
     body = json.dumps({"type": "event_callback", "event": {"type": "message", "channel_type": "im",
                                                            "channel": "DBAD1", "user": "U1", "text": "hej",
-                                                           "ts": _ts()}}).encode()
+                                                           "ts": slack_ts()}}).encode()
     status, _ = slack.post(body, {"Content-Type": "application/json", "X-Slack-Request-Timestamp":
                                   str(int(time.time()))})  # no signature at all
     assert 400 <= status < 500
@@ -200,7 +200,7 @@ def test_retry_of_unseen_event_is_answered(slack):
 
 def test_same_message_as_mention_and_message_answered_once(slack):
     """In SLACK_CHANNEL an @mention arrives twice: as app_mention and as message (other event_id)."""
-    ts = _ts()
+    ts = slack_ts()
     text = f"<@{BOT_USER}> Var kan jag få stöd för kortfilm i Dalarna?"
     common = {"channel": LISTEN_CHANNEL, "user": "U3", "ts": ts, "client_msg_id": f"cmid-{ts}", "text": text}
     slack.send_event({"type": "app_mention", **common})
@@ -212,14 +212,14 @@ def test_same_message_as_mention_and_message_answered_once(slack):
 
 
 def test_plain_message_in_listen_channel_answered_in_thread(slack):
-    ts = _ts()
+    ts = slack_ts()
     slack.send_event({"type": "message", "channel_type": "channel", "channel": LISTEN_CHANNEL, "user": "U4",
                       "ts": ts, "client_msg_id": f"cmid-{ts}", "text": "Var kan jag få stöd för kortfilm i Dalarna?"})
     assert "Film i Dalarna" in joined(slack.replies(LISTEN_CHANNEL, ts))
 
 
 def test_plain_message_in_other_channel_ignored(slack):
-    ts = _ts()
+    ts = slack_ts()
     status, _, _ = slack.send_event({"type": "message", "channel_type": "channel", "channel": "COTHER1",
                                      "user": "U4", "ts": ts, "text": "Var kan jag få stöd för kortfilm i Dalarna?"})
     assert status == 200
@@ -242,13 +242,13 @@ def test_more_than_five_buttons_split_and_button_click_answered_in_thread(slack)
     assert contact["title"] == "Kontakt"
     n_before = len(posts)
     payload = {
-        "type": "block_actions", "trigger_id": f"trig-{_ts()}", "team": {"id": "T0FAKE"},
+        "type": "block_actions", "trigger_id": f"trig-{slack_ts()}", "team": {"id": "T0FAKE"},
         "user": {"id": "U1", "username": "anna"}, "channel": {"id": "DBTN1", "name": "directmessage"},
         "container": {"type": "message", "channel_id": "DBTN1", "is_ephemeral": False},
-        "message": {"type": "message", "bot_id": "B0FAKE", "ts": _ts(), "thread_ts": root,
+        "message": {"type": "message", "bot_id": "B0FAKE", "ts": slack_ts(), "thread_ts": root,
                     "text": with_buttons[1]["text"]},
         "actions": [{"type": "button", "action_id": "a1", "block_id": "b1", "value": contact["value"],
-                     "text": {"type": "plain_text", "text": "Kontakt"}, "action_ts": _ts()}],
+                     "text": {"type": "plain_text", "text": "Kontakt"}, "action_ts": slack_ts()}],
     }
     body = urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
     status, _ = slack.post(body, slack.headers(body, content_type="application/x-www-form-urlencoded"))
@@ -283,13 +283,13 @@ def _click(fake: FakeSlack, post: Dict[str, Any], button: Dict[str, Any], channe
     """The form body Slack posts when `user` clicks `button` of the bot's message `post`."""
     ts = next(c["ts"] for c in fake.calls if c["method"] == "chat.postMessage" and c["body"] is post)
     payload = {
-        "type": "block_actions", "trigger_id": f"trig-{_ts()}", "team": {"id": "T0FAKE"},
+        "type": "block_actions", "trigger_id": f"trig-{slack_ts()}", "team": {"id": "T0FAKE"},
         "user": {"id": user, "username": "anna"}, "channel": {"id": channel, "name": "directmessage"},
         "container": {"type": "message", "channel_id": channel, "message_ts": ts, "is_ephemeral": False},
         "message": {"type": "message", "bot_id": "B0FAKE", "ts": ts, "thread_ts": thread_ts,
                     "text": post.get("text"), "blocks": post.get("blocks")},
         "actions": [{"type": "button", "action_id": button["action_id"], "block_id": "filmbot_feedback",
-                     "value": button["value"], "text": button["text"], "action_ts": _ts()}],
+                     "value": button["value"], "text": button["text"], "action_ts": slack_ts()}],
     }
     return urllib.parse.urlencode({"payload": json.dumps(payload)}).encode()
 

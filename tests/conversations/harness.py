@@ -63,7 +63,7 @@ def load(files: Optional[Sequence[os.PathLike]] = None) -> Tuple[List[dict], Dic
     sources = {}
     for case, src in zip(cases, srcs):
         if isinstance(case, dict) and case.get("id") is not None:
-            sources.setdefault(str(case["id"]), _display(Path(src)))
+            sources.setdefault(str(case["id"]), display_path(Path(src)))
     return cases, sources
 
 
@@ -80,7 +80,7 @@ def select(cases: List[dict], only: Optional[str]) -> List[dict]:
     return [c for c in cases if c.get("id") in wanted or c.get("category") in wanted]
 
 
-def _display(path: Path) -> str:
+def display_path(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(ROOT))
     except ValueError:
