@@ -213,7 +213,17 @@ def render(results: Dict[str, Any], notes: str = "") -> str:
         L.append(f"`bench/bench_places.py`: {pl['n']} realistic messages × {pl['runs'] // max(1, pl['n'])} "
                  f"({pl.get('long_messages')} of ~30 words): p50 {pl['p50_ms']:.3f} ms, p95 {pl['p95_ms']:.3f} ms, "
                  f"p99 {pl['p99_ms']:.3f} ms, max {pl['max_ms']:.3f} ms, mean {pl['mean_ms']:.3f} ms; index build "
-                 f"{pl['index_build_ms']:.0f} ms (once per process).\n")
+                 f"{pl['index_build_ms']:.0f} ms (once per process"
+                 + (f"; {pl['localities']} gazetteer localities from registry/localities.tsv besides the registry's "
+                    "names" if pl.get("localities") else "") + ").\n")
+        sixty = pl.get("sixty_words") or {}
+        if sixty:
+            parts = [f"`{name}` p50 {r['p50_ms']:.3f} ms, p99 {r['p99_ms']:.3f} ms, max {r['max_ms']:.3f} ms"
+                     for name, r in sixty.items()]
+            n = next(iter(sixty.values()))["n"]
+            L.append(f"60-word messages ({n}; a gazetteer locality, a typo, a kommun or no place somewhere in them; "
+                     f"goal: under 2 ms): " + "; ".join(parts) + " (`find_places` is what bot/understanding.py "
+                     "calls).\n")
 
     L.append("## Method\n")
     L.append("- Training: `rasa train --force` into a fresh `--out` directory with a fresh, size-0 Rasa cache "
