@@ -154,7 +154,11 @@ ASSOCIATION_WORDS = _rx(r"filmregionern", r"forening", r"medlem", r"nitton", r"1
 # The association itself ("är Filmregionerna ett bolag?" asks about it, not about a centre)
 WHAT_IS_THE_ASSOCIATION = re.compile(r"^\W*(?:(?:men|och|sa|hej)\W+)?(?:vad|what)\W+(?:ar|is|exactly is|is this)\W+"
                                      r"(?:egentligen\W+|exactly\W+)?filmregionerna\b(?:\W+(?:for\W+(?:nat|nagot|en "
-                                     r"sak|nagonting)|egentligen|exactly|really))*\W*$")
+                                     r"sak|nagonting)|egentligen|exactly|really))*\W*$"
+                                     # "what does Filmregionerna actually do?", "vad gör Filmregionerna egentligen?"
+                                     r"|^\W*(?:(?:men|och|sa|hej)\W+)?(?:what\W+does\W+filmregionerna\W+(?:actually\W+|"
+                                     r"really\W+)?do|vad\W+(?:gor|sysslar)\W+filmregionerna(?:\W+med)?(?:\W+egentligen)?)"
+                                     r"\W*$")
 ASSOCIATION_AS_FUNDER = re.compile(r"\b(?:fran|hos|av|via|genom|from|of|with|by) (?:\w+ )?filmregionern\w*")
 # The national funder: "hur söker jag stöd hos Svenska Filminstitutet?", "kan jag söka stöd från staten?"
 NATIONAL_FUNDER = _rx(r"filminstitut\w*", r"sfi\b", r"staten\b", r"statlig\w*", r"state\b", r"swedish film institute",
@@ -162,6 +166,15 @@ NATIONAL_FUNDER = _rx(r"filminstitut\w*", r"sfi\b", r"staten\b", r"statlig\w*", 
 # Money asked for inside a facet's words ("hur mycket pengar", "hur söker man stöd"), not "ansökningsdag"
 MONEY_WORDS = _rx(r"pengar\w*", r"stod\b", r"stodet\b", r"bidrag\w*", r"finansiering\w*", r"money\b",
                   r"funding\b", r"grants?\b")
+# "vilken filmverksamhet ligger längst norrut?", "the most southerly film centre": which member is furthest
+# north or south (the FAQ answers), asked of the centres, not of a place
+FURTHEST = {"northernmost": _rx(r"nordligast\w*", r"mest nordlig\w*", r"langst (?:upp )?(?:i )?norr\w*",
+                                r"northernmost", r"most northern\w*", r"most northerly", r"furthest north",
+                                r"farthest north"),
+            "southernmost": _rx(r"sydligast\w*", r"sodligast\w*", r"mest sydlig\w*", r"langst (?:ner )?(?:i )?soder\w*",
+                                r"langst sydut", r"southernmost", r"most southern\w*", r"most southerly",
+                                r"furthest south", r"farthest south")}
+CENTRE_WORDS = _rx(r"film\w*", r"regional\w*", r"centr\w*", r"member\w*", r"medlem\w*")
 THE_ASSOCIATION = _rx(r"filmregionern", r"regionala filmverksamheterna", r"alla (?:\w+ )?(?:centr|filmverksamhet|filmcentr)")
 # A question about everything a centre does
 OVERVIEW_QUESTION = _rx(r"erbjud", r"vad (?:gor|har|kan|jobbar|sysslar|ar)\b", r"vilka lan", r"tacker", r"omfattar",
@@ -184,6 +197,7 @@ FILLERS = frozenset(fold(w) for w in """
     samma sak fraga fragan grej likadant likasa likaså sådär sadar
     bor bodde bo boende flyttat flyttar flytta flyttade kommer kom ifran ifrån harifran harifrån
     jobbar arbetar pluggar studerar lever vaxte växte upp uppvuxen hemma nara nära nånstans nagonstans
+    haller håller holl höll sitter ligger baserad baserade based live lives living located stay staying
     kommun kommunen län lan lanet länet stad staden ort orten by byn trakten region regionen
     landskap landskapet omradet området stan
     det den de dom en ett the a an and or in on at of for from to near about what how then too also
@@ -1028,6 +1042,11 @@ class _Turn:
             # "vad är filmregionerna för nåt egentligen": the FAQ answer, whatever the classifier's confidence
             d.faq = "what_is"
             return self.decide("faq", "what_is_the_association")
+        furthest = [key for key, rx in FURTHEST.items() if rx.search(folded)]
+        if len(furthest) == 1 and CENTRE_WORDS.search(folded) and not w.centres and not w.mentions:
+            # "which film region is the most northerly?": the FAQ answer, not a centre for a place
+            d.faq = furthest[0]
+            return self.decide("faq", "furthest_centre")
         if "organisation" in d.facets and THE_ASSOCIATION.search(folded) and not w.centres:
             # "Is Filmregionerna a company?", "är Filmregionerna en myndighet?": what the association is
             d.faq = "what_is"

@@ -285,6 +285,52 @@ def test_cases_independent_of_training_data(cases, loaded):
     _check(not msg, "\n".join(msg))
 
 
+PLACE_SLOT = "zzplatszz"
+# words that only say "this is where I am": "jag bor i X", "I'm in X" name a place the way anyone does
+PLACE_CUES = {"jag", "vi", "bor", "i", "på", "från", "nej", "menade", "kommun", "län", "i", "i'm", "im", "m", "live",
+              "in", "we", "from", "my", "the"}
+_PLACE_ANNOTATION = re.compile(r"\[[^\]]+\]\(place\)|\[[^\]]+\]\{\"entity\": \"place\"[^}]*\}")
+
+
+def frame(text: str, spans=()) -> str:
+    """The sentence with its place left out: annotated places (training) or the given spans (a case turn)
+    become one placeholder word, then normalise()."""
+    for a, b in sorted(spans, reverse=True):
+        text = text[:a] + " " + PLACE_SLOT + " " + text[b:]
+    return normalise(_PLACE_ANNOTATION.sub(" " + PLACE_SLOT + " ", text))
+
+
+def test_cases_do_not_repeat_a_training_sentence_with_another_place(cases, loaded):
+    """"Finns det filmstöd i Helsingfors?" against the training example "finns det filmstöd i [Kalmar](place)?":
+    the classifier has seen that sentence; only the place is new. Frames with fewer than two words besides the
+    place and the place cues ("jag bor i X", "i X", "X?") are how anyone names a place and are not counted."""
+    from bot.places import find_places
+
+    sources = loaded[1]
+    train = {}
+    for intent, ex in training_examples():
+        f = frame(ex)
+        words = f.split()
+        if PLACE_SLOT in words and len([w for w in words if w != PLACE_SLOT and w not in PLACE_CUES]) >= 2:
+            train.setdefault(f, (intent, ex))
+    same = []
+    for case in cases:
+        for t in _turns(case):
+            spans = [m.span for m in find_places(t) if m.span and m.status in ("found", "ambiguous", "foreign")]
+            f = frame(t, spans)
+            if f in train:
+                intent, ex = train[f]
+                same.append(f"{_where(case, sources)}: {t!r} is training example {ex!r} ({intent}) with "
+                            "another place")
+    _check(not same, f"{len(same)} case turns repeat a data/nlu.yml sentence with another place:\n  "
+           + "\n  ".join(same))
+
+
+def test_the_frame_check_sees_a_place_swapped_sentence():
+    assert frame("finns det filmstöd i [Kalmar](place)?") == frame("Finns det filmstöd i Helsingfors?", [(21, 32)])
+    assert frame("jag bor i [Mora](place)") != frame("jag bor i Mora och vill filma", [(10, 14)])
+
+
 def test_dialogue_test_stories_independent_of_training_data():
     """tests/test_stories.yml (rasa test) is a test set too: none of its visitor messages is a
     training example."""

@@ -314,3 +314,30 @@ def test_what_kind_of_organisation_the_association_is_is_its_faq(registry, text)
     # a centre's organisation stays the centre's
     d = decide(registry, "Är Film i Skåne ett bolag?", ("faq", 0.4))
     assert d.faq is None and d.centre["centre_id"] == "film-i-skane"
+
+
+@pytest.mark.parametrize("text,faq", [
+    ("Vilket filmcentrum ligger längst norrut?", "northernmost"),
+    ("which member is furthest south?", "southernmost"),
+    ("sydligaste filmregionen, vilken är det?", "southernmost"),
+])
+def test_the_furthest_centre_is_the_faq_answer(text, faq):
+    d = understand(text, [{"name": "which_centre", "confidence": 0.9}])
+    assert (d.intent, d.faq, d.reason) == ("faq", faq, "furthest_centre")
+
+
+def test_a_place_named_with_a_direction_is_still_the_place():
+    d = understand("finns det filmstöd längst norrut, i Kiruna?", [{"name": "which_centre", "confidence": 0.9}])
+    assert d.intent != "faq" and d.place and d.place.get("centre_id") == "filmpool-nord"
+
+
+@pytest.mark.parametrize("text", ["vi håller till i Arvika", "we're based in Umeå", "jag sitter i Luleå"])
+def test_saying_where_one_is_names_the_place(text):
+    d = understand(text, [{"name": "out_of_scope", "confidence": 0.6}])
+    assert (d.intent, d.reason) == ("inform_place", "place_only")
+
+
+@pytest.mark.parametrize("text", ["vad sysslar Filmregionerna med?", "what does filmregionerna really do"])
+def test_what_the_association_does_is_its_faq_answer(text):
+    d = understand(text, [{"name": "nlu_fallback", "confidence": 0.3}])
+    assert (d.intent, d.faq, d.reason) == ("faq", "what_is", "what_is_the_association")
