@@ -51,6 +51,11 @@ def cmd_lookup(args: argparse.Namespace) -> int:
 
 # --- registry ---------------------------------------------------------------------------------------
 
+def _registry_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--registry", default=None, metavar="PATH",
+                        help="registry file (default: $FILMBOT_REGISTRY or registry/registry.yaml)")
+
+
 def add_registry_command(sub) -> None:
     p = sub.add_parser("registry", help="registry tools (check, stale, confirm, coverage)",
                        description="Tools for registry/registry.yaml.")
@@ -70,8 +75,7 @@ def add_registry_command(sub) -> None:
     st.add_argument("--centre", default=None, metavar="CENTRE", help="one centre (id or name)")
     st.add_argument("--format", choices=("md", "json"), default="md", help="md (default) or json")
     st.add_argument("--today", default=None, metavar="YYYY-MM-DD", help="as of this date (default: today)")
-    st.add_argument("--registry", default=None, metavar="PATH",
-                    help="registry file (default: $FILMBOT_REGISTRY or registry/registry.yaml)")
+    _registry_option(st)
     st.set_defaults(func=cmd_registry_stale)
 
     co = rsub.add_parser("confirm", help="record that facts of a centre were checked (date and who)",
@@ -84,15 +88,13 @@ def add_registry_command(sub) -> None:
                          "contact) or offers of this topic (e.g. short_film)")
     co.add_argument("--key", default=None, metavar="KEY", help="only this fact (a key from `registry stale`)")
     co.add_argument("--by", default=None, metavar="NAME", help="who checked (default: $USER)")
-    co.add_argument("--registry", default=None, metavar="PATH",
-                    help="registry file (default: $FILMBOT_REGISTRY or registry/registry.yaml)")
+    _registry_option(co)
     co.set_defaults(func=cmd_registry_confirm)
     cv = rsub.add_parser("coverage", help="which centre has sourced facts on which facet",
                          description="A table: per centre, the sourced facts on each facet (how to apply, "
                                      "amounts, intake, eligibility, contact, organisation), its general contact "
                                      "and how many facets are sourced (registry/facets/*.yaml).")
-    cv.add_argument("--registry", default=None, metavar="PATH",
-                    help="registry file (default: $FILMBOT_REGISTRY or registry/registry.yaml)")
+    _registry_option(cv)
     cv.add_argument("--format", choices=("md", "json"), default="md")
     cv.set_defaults(func=cmd_registry_coverage)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])

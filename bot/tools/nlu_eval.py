@@ -29,6 +29,11 @@ SIMULATED_THRESHOLDS = (0.3, 0.4, 0.5, 0.6)
 AMBIGUITY_THRESHOLD = 0.1
 
 
+def _share(part: float, whole: float, empty: float = 0.0) -> float:
+    """part / whole, or `empty` when there is nothing to divide (no messages, no predicted places)."""
+    return part / whole if whole else empty
+
+
 @dataclass
 class Report:
     model: str = ""
@@ -50,27 +55,27 @@ class Report:
 
     @property
     def intent_accuracy(self) -> float:
-        return self.intent_correct / self.total if self.total else 0.0
+        return _share(self.intent_correct, self.total)
 
     @property
     def base_intent_accuracy(self) -> float:
-        return self.base_intent_correct / self.total if self.total else 0.0
+        return _share(self.base_intent_correct, self.total)
 
     @property
     def intent_accuracy_without_fallback(self) -> float:
-        return self.without_fallback_correct / self.total if self.total else 0.0
+        return _share(self.without_fallback_correct, self.total)
 
     @property
     def fallback_share(self) -> float:
-        return self.fallback / self.total if self.total else 0.0
+        return _share(self.fallback, self.total)
 
     @property
     def entity_precision(self) -> float:
-        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+        return _share(self.tp, self.tp + self.fp, empty=1.0)
 
     @property
     def entity_recall(self) -> float:
-        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+        return _share(self.tp, self.tp + self.fn, empty=1.0)
 
     @property
     def entity_f1(self) -> float:
@@ -81,7 +86,7 @@ class Report:
         """Full-intent accuracy had the FallbackClassifier used `threshold` (same predictions otherwise)."""
         ok = sum((FALLBACK if c1 < threshold or c1 - c2 < ambiguity else pred) == gold
                  for c1, c2, pred, gold in self.ranking)
-        return ok / self.total if self.total else 0.0
+        return _share(ok, self.total)
 
     def as_dict(self) -> Dict[str, Any]:
         return {
